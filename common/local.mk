@@ -1,0 +1,3 @@
+# placeholder until the common/ modules land
+noinst_LIBRARIES += common/libcommon.a
+common_libcommon_a_SOURCES =

@@ -1,0 +1,171 @@
+/*
+ * main.c (daemon) - cetcd's entry point: flags, the data dir, and the
+ * cetcd-storaged child.
+ *
+ * Owns the process: signals, the event loop, the child's lifetime.  Never
+ * touches files inside the data dir beyond creating it; storaged owns them.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "common/flags.h"
+#include "common/version.h"
+#include "daemon/config.h"
+#include "daemon/storaged_proc.h"
+
+struct cetcd {
+	struct cetcd_config cfg;
+	struct event_base *base;
+	struct storaged_proc storaged;
+	int exit_code;
+};
+
+static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct cetcd *c = arg;
+
+	fprintf(stderr, "cetcd: received %s, shutting down\n",
+	    sig == SIGINT ? "interrupt" : "terminated");
+	event_base_loopbreak(c->base);
+}
+
+static void on_sigchld(evutil_socket_t sig, short what, void *arg)
+{
+	struct cetcd *c = arg;
+	int status;
+
+	if (c->storaged.pid > 0 && waitpid(c->storaged.pid, &status, WNOHANG) == c->storaged.pid) {
+		fprintf(stderr, "cetcd: cetcd-storaged (pid %ld) exited with status %d\n",
+		    (long)c->storaged.pid, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+		c->storaged.pid = 0;
+		c->exit_code = 1;
+		event_base_loopbreak(c->base);
+	}
+}
+
+/* etcd's default data dir is "${name}.etcd", expanded at start-up. */
+static int resolve_data_dir(struct cetcd_config *cfg, char *buf, size_t len)
+{
+	if (strcmp(cfg->data_dir, "${name}.etcd") == 0) {
+		if (snprintf(buf, len, "%s.etcd", cfg->name) >= (int)len)
+			return -1;
+		cfg->data_dir = buf;
+	}
+	return 0;
+}
+
+static int start_storaged(struct cetcd *c)
+{
+	struct cetcd_config *cfg = &c->cfg;
+	char max_wals[32], max_snaps[32];
+
+	if (storaged_proc_locate(&c->storaged, cfg->storaged_path) != 0) {
+		fprintf(stderr, "cetcd: cannot find the cetcd-storaged program (tried %s); "
+		    "use --storaged-path\n", c->storaged.path);
+		return -1;
+	}
+	if (snprintf(c->storaged.socket, sizeof(c->storaged.socket), "%s/storaged.sock",
+	    cfg->data_dir) >= (int)sizeof(c->storaged.socket)) {
+		fprintf(stderr, "cetcd: --data-dir %s is too long for a Unix socket path\n", cfg->data_dir);
+		return -1;
+	}
+	snprintf(max_wals, sizeof(max_wals), "%llu", (unsigned long long)cfg->max_wals);
+	snprintf(max_snaps, sizeof(max_snaps), "%llu", (unsigned long long)cfg->max_snapshots);
+	char *argv[] = {
+		c->storaged.path,
+		"--data-dir", (char *)cfg->data_dir,
+		"--wal-dir", (char *)cfg->wal_dir,
+		"--socket", c->storaged.socket,
+		"--max-wals", max_wals,
+		"--max-snapshots", max_snaps,
+		"--log-level", (char *)cfg->log_level,
+		NULL,
+	};
+	if (storaged_proc_start(&c->storaged, argv) != 0) {
+		fprintf(stderr, "cetcd: cannot start %s: %s\n", c->storaged.path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct cetcd c = { 0 };
+	struct flag_set fs = {
+		.prog = "cetcd", .env_prefix = "ETCD",
+		.defs = cetcd_flag_defs, .ndefs = cetcd_flag_count,
+	};
+	char data_dir[4096];
+	struct event *ev_term = NULL, *ev_int = NULL, *ev_chld = NULL;
+
+	if (flag_parse(&fs, &c.cfg, argc, argv, stderr) != FLAG_OK)
+		return 2;
+	if (c.cfg.help) {
+		flag_print_help(&fs, stdout);
+		return 0;
+	}
+	if (c.cfg.version) {
+		version_print(stdout, "cetcd");
+		return 0;
+	}
+	if (fs.nargs > 0) {
+		fprintf(stderr, "'%s' is not a valid flag\n", fs.args[0]);
+		return 2;
+	}
+	if (flag_is_set(&fs, "listen-client-urls") && !flag_is_set(&fs, "advertise-client-urls")) {
+		fprintf(stderr, "cetcd: error verifying flags, --advertise-client-urls is required "
+		    "when --listen-client-urls is set explicitly. See 'cetcd --help'.\n");
+		return 1;
+	}
+	if (resolve_data_dir(&c.cfg, data_dir, sizeof(data_dir)) != 0) {
+		fprintf(stderr, "cetcd: --data-dir is too long\n");
+		return 1;
+	}
+	if (mkdir(c.cfg.data_dir, 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, "cetcd: cannot create data dir %s: %s\n", c.cfg.data_dir, strerror(errno));
+		return 1;
+	}
+
+	signal(SIGPIPE, SIG_IGN);
+	c.base = event_base_new();
+	if (!c.base) {
+		fprintf(stderr, "cetcd: cannot create the event loop\n");
+		return 1;
+	}
+	ev_term = evsignal_new(c.base, SIGTERM, on_stop_signal, &c);
+	ev_int = evsignal_new(c.base, SIGINT, on_stop_signal, &c);
+	ev_chld = evsignal_new(c.base, SIGCHLD, on_sigchld, &c);
+	if (!ev_term || !ev_int || !ev_chld || evsignal_add(ev_term, NULL) ||
+	    evsignal_add(ev_int, NULL) || evsignal_add(ev_chld, NULL)) {
+		fprintf(stderr, "cetcd: cannot install signal handlers\n");
+		c.exit_code = 1;
+		goto out;
+	}
+	if (!*c.cfg.storaged_socket && start_storaged(&c) != 0) {
+		c.exit_code = 1;
+		goto out;
+	}
+	fprintf(stderr, "cetcd: member %s started, data dir %s\n", c.cfg.name, c.cfg.data_dir);
+	event_base_dispatch(c.base);
+	if (c.storaged.pid > 0)
+		storaged_proc_stop(&c.storaged, 10000);
+out:
+	if (ev_term)
+		event_free(ev_term);
+	if (ev_int)
+		event_free(ev_int);
+	if (ev_chld)
+		event_free(ev_chld);
+	event_base_free(c.base);
+	return c.exit_code;
+}

@@ -1,0 +1,129 @@
+/*
+ * main.c (storaged) - cetcd-storaged's entry point: flags, the data dir and
+ * its lock, the listening Unix socket, signals.
+ *
+ * Owns the process and the listening socket.  SIGTERM and SIGINT end the
+ * event loop after the work in hand, and the process exits 0.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "common/flags.h"
+#include "common/version.h"
+#include "storaged/config.h"
+#include "storaged/datadir.h"
+
+struct storaged {
+	struct storaged_config cfg;
+	struct datadir dd;
+	struct event_base *base;
+	struct evconnlistener *listener;
+};
+
+static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct storaged *s = arg;
+
+	event_base_loopbreak(s->base);
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	/* The IPC protocol (proto/storage.proto) is served here once the
+	 * IPC server lands; until then a connection is refused by closing it. */
+	close(fd);
+}
+
+static struct evconnlistener *listen_unix(struct storaged *s)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+
+	if (strlen(s->cfg.socket) >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "cetcd-storaged: --socket path too long: %s\n", s->cfg.socket);
+		return NULL;
+	}
+	strcpy(sun.sun_path, s->cfg.socket);
+	/* The data dir lock is held, so a socket file left here is stale. */
+	unlink(s->cfg.socket);
+	struct evconnlistener *l = evconnlistener_new_bind(s->base, on_accept, s,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 64,
+	    (struct sockaddr *)&sun, sizeof(sun));
+	if (!l)
+		fprintf(stderr, "cetcd-storaged: cannot listen on %s: %s\n", s->cfg.socket, strerror(errno));
+	return l;
+}
+
+int main(int argc, char **argv)
+{
+	struct storaged s = { 0 };
+	struct flag_set fs = {
+		.prog = "cetcd-storaged", .env_prefix = "CETCD_STORAGED",
+		.defs = storaged_flag_defs, .ndefs = storaged_flag_count,
+	};
+	char err[8192];
+	struct event *ev_term = NULL, *ev_int = NULL;
+	int rc = 1;
+
+	s.dd.lock_fd = -1;
+	if (flag_parse(&fs, &s.cfg, argc, argv, stderr) != FLAG_OK)
+		return 2;
+	if (s.cfg.help) {
+		flag_print_help(&fs, stdout);
+		return 0;
+	}
+	if (s.cfg.version) {
+		version_print(stdout, "cetcd-storaged");
+		return 0;
+	}
+	if (fs.nargs > 0) {
+		fprintf(stderr, "'%s' is not a valid flag\n", fs.args[0]);
+		return 2;
+	}
+	if (!*s.cfg.data_dir || !*s.cfg.socket) {
+		fprintf(stderr, "cetcd-storaged: --data-dir and --socket are required\n");
+		return 2;
+	}
+	if (datadir_open(&s.dd, s.cfg.data_dir, s.cfg.wal_dir, err, sizeof(err)) != 0) {
+		fprintf(stderr, "cetcd-storaged: %s\n", err);
+		return 1;
+	}
+
+	signal(SIGPIPE, SIG_IGN);
+	s.base = event_base_new();
+	if (!s.base)
+		goto out;
+	ev_term = evsignal_new(s.base, SIGTERM, on_stop_signal, &s);
+	ev_int = evsignal_new(s.base, SIGINT, on_stop_signal, &s);
+	if (!ev_term || !ev_int || evsignal_add(ev_term, NULL) || evsignal_add(ev_int, NULL))
+		goto out;
+	s.listener = listen_unix(&s);
+	if (!s.listener)
+		goto out;
+	event_base_dispatch(s.base);
+	rc = 0;
+out:
+	if (s.listener) {
+		evconnlistener_free(s.listener);
+		unlink(s.cfg.socket);
+	}
+	if (ev_term)
+		event_free(ev_term);
+	if (ev_int)
+		event_free(ev_int);
+	if (s.base)
+		event_base_free(s.base);
+	datadir_close(&s.dd);
+	return rc;
+}

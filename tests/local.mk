@@ -1,0 +1,31 @@
+# Tests of the programs as a whole, and of the build itself.  Unit tests of
+# each area are declared in that area's fragment.
+TEST_EXTENSIONS = .sh
+SH_LOG_COMPILER = $(SHELL)
+
+if HAVE_CHECK
+check_PROGRAMS += tests/check_flags
+TESTS += tests/check_flags
+endif
+tests_check_flags_SOURCES = tests/check_flags.c
+tests_check_flags_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_flags_LDADD = common/libcommon.a $(CHECK_LIBS)
+
+TESTS += \
+	tests/e2e/version_help.sh \
+	tests/e2e/start_stop.sh \
+	tests/check_manpages.sh \
+	tests/check_configure.sh
+EXTRA_DIST += \
+	tests/lib.sh \
+	tests/e2e/version_help.sh \
+	tests/e2e/start_stop.sh \
+	tests/check_manpages.sh \
+	tests/check_configure.sh \
+	tests/README.md
+
+# "make check" without Check installed stops with what to install.
+if !HAVE_CHECK
+check-local:
+	@echo "make check needs the Check unit test framework: apt-get install check" >&2; exit 1
+endif
