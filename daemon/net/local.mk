@@ -1,0 +1,1 @@
+# placeholder: this area has not landed yet
