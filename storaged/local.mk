@@ -3,8 +3,26 @@
 # append their modules.
 noinst_LIBRARIES += storaged/libstoraged.a
 storaged_libstoraged_a_SOURCES = \
-	storaged/datadir.c storaged/datadir.h
-storaged_libstoraged_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(SQLITE3_CFLAGS)
+	storaged/datadir.c storaged/datadir.h \
+	storaged/apply.c storaged/apply.h \
+	storaged/store.c storaged/store.h \
+	storaged/ipc.c storaged/ipc.h
+storaged_libstoraged_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(SQLITE3_CFLAGS) $(PROTOBUF_C_CFLAGS)
+
+# What links storaged/libstoraged.a links these after it.
+STORAGED_LIBS = storaged/libstoraged.a proto/libproto.a common/libcommon.a \
+	$(PROTOBUF_C_LIBS) $(SQLITE3_LIBS) $(LIBEVENT_LIBS) $(PTHREAD_LIBS)
+
+if HAVE_CHECK
+check_PROGRAMS += tests/storaged/check_apply tests/storaged/check_ipc
+TESTS += tests/storaged/check_apply tests/storaged/check_ipc
+endif
+tests_storaged_check_apply_SOURCES = tests/storaged/check_apply.c
+tests_storaged_check_apply_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(PROTOBUF_C_CFLAGS)
+tests_storaged_check_apply_LDADD = $(STORAGED_LIBS) $(CHECK_LIBS)
+tests_storaged_check_ipc_SOURCES = tests/storaged/check_ipc.c
+tests_storaged_check_ipc_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(PROTOBUF_C_CFLAGS) $(LIBEVENT_CFLAGS)
+tests_storaged_check_ipc_LDADD = $(STORAGED_LIBS) $(CHECK_LIBS)
 
 include storaged/wal.mk
 include storaged/mvcc.mk
@@ -14,6 +32,5 @@ cetcd_storaged_SOURCES = \
 	storaged/main.c \
 	storaged/config.h \
 	storaged/flags_table.c
-cetcd_storaged_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
-cetcd_storaged_LDADD = storaged/libstoraged.a common/libcommon.a \
-	$(SQLITE3_LIBS) $(LIBEVENT_LIBS) $(PTHREAD_LIBS)
+cetcd_storaged_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(PROTOBUF_C_CFLAGS)
+cetcd_storaged_LDADD = $(STORAGED_LIBS)

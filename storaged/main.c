@@ -23,10 +23,14 @@
 #include "common/version.h"
 #include "storaged/config.h"
 #include "storaged/datadir.h"
+#include "storaged/ipc.h"
+#include "storaged/store.h"
 
 struct storaged {
 	struct storaged_config cfg;
 	struct datadir dd;
+	struct store store;
+	struct ipc_server *ipc;
 	struct event_base *base;
 	struct evconnlistener *listener;
 };
@@ -41,9 +45,10 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
-	/* The IPC protocol (proto/storage.proto) is served here once the
-	 * IPC server lands; until then a connection is refused by closing it. */
-	close(fd);
+	struct storaged *s = arg;
+
+	if (ipc_server_add(s->ipc, fd) != 0)
+		fprintf(stderr, "cetcd-storaged: cannot serve a new connection\n");
 }
 
 static struct evconnlistener *listen_unix(struct storaged *s)
@@ -100,9 +105,19 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	if (store_open(&s.store, &s.dd, err, sizeof(err)) != 0) {
+		fprintf(stderr, "cetcd-storaged: %s\n", err);
+		store_close(&s.store);
+		datadir_close(&s.dd);
+		return 1;
+	}
+
 	signal(SIGPIPE, SIG_IGN);
 	s.base = event_base_new();
 	if (!s.base)
+		goto out;
+	s.ipc = ipc_server_new(s.base, &s.store);
+	if (!s.ipc)
 		goto out;
 	ev_term = evsignal_new(s.base, SIGTERM, on_stop_signal, &s);
 	ev_int = evsignal_new(s.base, SIGINT, on_stop_signal, &s);
@@ -118,12 +133,15 @@ out:
 		evconnlistener_free(s.listener);
 		unlink(s.cfg.socket);
 	}
+	/* What is in hand is answered (after its fdatasync) before exit. */
+	ipc_server_free(s.ipc);
 	if (ev_term)
 		event_free(ev_term);
 	if (ev_int)
 		event_free(ev_int);
 	if (s.base)
 		event_base_free(s.base);
+	store_close(&s.store);
 	datadir_close(&s.dd);
 	return rc;
 }

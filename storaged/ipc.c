@@ -1,0 +1,364 @@
+/*
+ * ipc.c - serves proto/storage.proto to cetcd.
+ *
+ * Runs in cetcd-storaged on its event loop.  Owns the client connections
+ * and their queues of answers.  Each frame is one Envelope; its type must
+ * equal the case of its body and have a row in the dispatch table, or the
+ * connection is closed as a protocol error (an unexpected message is never
+ * silently ignored).  Requests are handled as they arrive; answers are
+ * queued and sent, in request order, from one deferred flush per loop
+ * iteration that first fdatasyncs the WAL once for every PERSIST before it:
+ *
+ *   frames in --> handle --> queue answer --(loop idle)--> flush:
+ *                                           store_sync(), then send all
+ *
+ * so a burst of PERSISTs costs one fsync (group commit), and no PERSIST is
+ * acknowledged before its entries are durable.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "common/errors.h"
+#include "common/frame.h"
+#include "proto/storage.pb-c.h"
+#include "storaged/ipc.h"
+#include "storaged/store.h"
+
+struct answer {
+	struct answer *next;
+	uint8_t *data;
+	size_t len;
+	uint64_t request_id;
+	int needs_sync;		/* a PERSIST answer: only after fdatasync */
+};
+
+struct ipc_conn {
+	struct ipc_server *srv;
+	struct frame_conn *fc;
+	struct answer *head, *tail;
+	struct ipc_conn *next;
+	int dead;
+};
+
+struct ipc_server {
+	struct event_base *base;
+	struct store *store;
+	struct ipc_conn *conns;
+	struct event *flush_ev;
+	int flush_pending;
+};
+
+typedef int handler_fn(struct store *s, const Cetcd__Storage__Envelope *req,
+    Cetcd__Storage__Envelope *ans, char *err, size_t errlen);
+
+#define NEW(type, init) ({ type *_p = malloc(sizeof(type)); if (_p) init(_p); _p; })
+
+/* Each handler allocates its answer body into ans. */
+#define HANDLER(name, Req, field, Resp, init, ans_field, ans_case, call) \
+	static int name(struct store *s, const Cetcd__Storage__Envelope *req, \
+	    Cetcd__Storage__Envelope *ans, char *err, size_t errlen) \
+	{ \
+		Resp *out = NEW(Resp, init); \
+		if (!out) { \
+			snprintf(err, errlen, "out of memory"); \
+			return -1; \
+		} \
+		ans->body_case = ans_case; \
+		ans->ans_field = out; \
+		const Req *r = req->field; \
+		(void)r; \
+		return call; \
+	}
+
+HANDLER(h_initial_state, Cetcd__Storage__InitialStateRequest, initial_state_request,
+    Cetcd__Storage__InitialStateResponse, cetcd__storage__initial_state_response__init,
+    initial_state_response, CETCD__STORAGE__ENVELOPE__BODY_INITIAL_STATE_RESPONSE,
+    store_initial_state(s, r, out, err, errlen))
+HANDLER(h_bootstrap, Cetcd__Storage__BootstrapRequest, bootstrap_request,
+    Cetcd__Storage__BootstrapResponse, cetcd__storage__bootstrap_response__init,
+    bootstrap_response, CETCD__STORAGE__ENVELOPE__BODY_BOOTSTRAP_RESPONSE,
+    store_bootstrap(s, r, err, errlen))
+HANDLER(h_persist, Cetcd__Storage__PersistRequest, persist_request,
+    Cetcd__Storage__PersistResponse, cetcd__storage__persist_response__init,
+    persist_response, CETCD__STORAGE__ENVELOPE__BODY_PERSIST_RESPONSE,
+    store_persist(s, r, out, err, errlen))
+HANDLER(h_apply, Cetcd__Storage__ApplyRequest, apply_request,
+    Cetcd__Storage__ApplyResponse, cetcd__storage__apply_response__init,
+    apply_response, CETCD__STORAGE__ENVELOPE__BODY_APPLY_RESPONSE,
+    store_apply(s, r, out, err, errlen))
+HANDLER(h_entries, Cetcd__Storage__EntriesRequest, entries_request,
+    Cetcd__Storage__EntriesResponse, cetcd__storage__entries_response__init,
+    entries_response, CETCD__STORAGE__ENVELOPE__BODY_ENTRIES_RESPONSE,
+    store_entries(s, r, out, err, errlen))
+HANDLER(h_term, Cetcd__Storage__TermRequest, term_request,
+    Cetcd__Storage__TermResponse, cetcd__storage__term_response__init,
+    term_response, CETCD__STORAGE__ENVELOPE__BODY_TERM_RESPONSE,
+    store_term(s, r, out, err, errlen))
+HANDLER(h_read_range, Cetcd__Storage__ReadRangeRequest, read_range_request,
+    Cetcd__Storage__ReadRangeResponse, cetcd__storage__read_range_response__init,
+    read_range_response, CETCD__STORAGE__ENVELOPE__BODY_READ_RANGE_RESPONSE,
+    store_read_range(s, r, out, err, errlen))
+HANDLER(h_status, Cetcd__Storage__StatusRequest, status_request,
+    Cetcd__Storage__StatusResponse, cetcd__storage__status_response__init,
+    status_response, CETCD__STORAGE__ENVELOPE__BODY_STATUS_RESPONSE,
+    store_status(s, out, err, errlen))
+
+/* Requests that exist in the protocol but that this storaged cannot serve
+ * yet get an ERROR answer naming them; anything else closes the channel. */
+static int h_unsupported(struct store *s, const Cetcd__Storage__Envelope *req,
+    Cetcd__Storage__Envelope *ans, char *err, size_t errlen)
+{
+	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+	    &cetcd__storage__msg_type__descriptor, req->type);
+	snprintf(err, errlen, "%s is not supported by this cetcd-storaged", v ? v->name : "request");
+	return -1;
+}
+
+static const struct dispatch {
+	handler_fn *fn;
+	int needs_sync;
+} dispatch[] = {
+	[CETCD__STORAGE__MSG_TYPE__MSG_INITIAL_STATE_REQUEST] = { h_initial_state, 0 },
+	[CETCD__STORAGE__MSG_TYPE__MSG_BOOTSTRAP_REQUEST] = { h_bootstrap, 1 },
+	[CETCD__STORAGE__MSG_TYPE__MSG_PERSIST_REQUEST] = { h_persist, 1 },
+	[CETCD__STORAGE__MSG_TYPE__MSG_APPLY_REQUEST] = { h_apply, 0 },
+	[CETCD__STORAGE__MSG_TYPE__MSG_ENTRIES_REQUEST] = { h_entries, 0 },
+	[CETCD__STORAGE__MSG_TYPE__MSG_TERM_REQUEST] = { h_term, 0 },
+	[CETCD__STORAGE__MSG_TYPE__MSG_READ_RANGE_REQUEST] = { h_read_range, 0 },
+	[CETCD__STORAGE__MSG_TYPE__MSG_STATUS_REQUEST] = { h_status, 0 },
+	[CETCD__STORAGE__MSG_TYPE__MSG_CREATE_SNAPSHOT_REQUEST] = { h_unsupported, 0 },
+	[CETCD__STORAGE__MSG_TYPE__MSG_INSTALL_SNAPSHOT_REQUEST] = { h_unsupported, 0 },
+	[CETCD__STORAGE__MSG_TYPE__MSG_DB_STREAM_REQUEST] = { h_unsupported, 0 },
+	[CETCD__STORAGE__MSG_TYPE__MSG_READ_TXN_REQUEST] = { h_unsupported, 0 },
+	[CETCD__STORAGE__MSG_TYPE__MSG_EVENTS_SINCE_REQUEST] = { h_unsupported, 0 },
+	[CETCD__STORAGE__MSG_TYPE__MSG_LEASES_REQUEST] = { h_unsupported, 0 },
+	[CETCD__STORAGE__MSG_TYPE__MSG_AUTH_STATE_REQUEST] = { h_unsupported, 0 },
+	[CETCD__STORAGE__MSG_TYPE__MSG_COMPACT_REQUEST] = { h_unsupported, 0 },
+	[CETCD__STORAGE__MSG_TYPE__MSG_DEFRAGMENT_REQUEST] = { h_unsupported, 0 },
+	[CETCD__STORAGE__MSG_TYPE__MSG_HASH_REQUEST] = { h_unsupported, 0 },
+	[CETCD__STORAGE__MSG_TYPE__MSG_HASH_KV_REQUEST] = { h_unsupported, 0 },
+};
+
+static int pack_envelope(Cetcd__Storage__Envelope *env, struct answer *a)
+{
+	a->len = protobuf_c_message_get_packed_size(&env->base);
+	a->data = malloc(a->len ? a->len : 1);
+	if (!a->data)
+		return -1;
+	protobuf_c_message_pack(&env->base, a->data);
+	return 0;
+}
+
+/* An ERROR answer to request_id. */
+static int pack_error(uint64_t request_id, const char *msg, struct answer *a)
+{
+	Cetcd__Storage__Envelope env = CETCD__STORAGE__ENVELOPE__INIT;
+	Cetcd__Storage__Error e = CETCD__STORAGE__ERROR__INIT;
+
+	env.version = CETCD__STORAGE__PROTOCOL_VERSION__PROTOCOL_VERSION_CURRENT;
+	env.type = CETCD__STORAGE__MSG_TYPE__MSG_ERROR;
+	env.request_id = request_id;
+	env.body_case = CETCD__STORAGE__ENVELOPE__BODY_ERROR;
+	env.error = &e;
+	e.code = CETCD_E_INTERNAL;
+	e.message = (char *)msg;
+	free(a->data);
+	a->data = NULL;
+	return pack_envelope(&env, a);
+}
+
+static void conn_close(struct ipc_conn *c, const char *why)
+{
+	if (c->dead)
+		return;
+	if (why)
+		fprintf(stderr, "cetcd-storaged: closing an IPC connection: %s\n", why);
+	c->dead = 1;
+	frame_conn_free(c->fc);
+	c->fc = NULL;
+}
+
+static void schedule_flush(struct ipc_server *srv)
+{
+	if (!srv->flush_pending) {
+		srv->flush_pending = 1;
+		event_active(srv->flush_ev, EV_TIMEOUT, 0);
+	}
+}
+
+static void on_frame(struct frame_conn *fc, const uint8_t *payload, size_t len, void *arg)
+{
+	struct ipc_conn *c = arg;
+	struct ipc_server *srv = c->srv;
+	char err[512] = "";
+
+	Cetcd__Storage__Envelope *req = cetcd__storage__envelope__unpack(NULL, len, payload);
+	if (!req) {
+		conn_close(c, "a frame that is not a storage Envelope");
+		return;
+	}
+	if (req->version != CETCD__STORAGE__PROTOCOL_VERSION__PROTOCOL_VERSION_CURRENT ||
+	    (uint32_t)req->type != (uint32_t)req->body_case ||
+	    (size_t)req->type >= sizeof(dispatch) / sizeof(dispatch[0]) || !dispatch[req->type].fn) {
+		snprintf(err, sizeof(err), "unexpected message (version %u, type %d, body %d)",
+		    req->version, (int)req->type, (int)req->body_case);
+		cetcd__storage__envelope__free_unpacked(req, NULL);
+		conn_close(c, err);
+		return;
+	}
+
+	struct answer *a = calloc(1, sizeof(*a));
+	Cetcd__Storage__Envelope ans = CETCD__STORAGE__ENVELOPE__INIT;
+	int rc = -1;
+	if (a) {
+		ans.version = CETCD__STORAGE__PROTOCOL_VERSION__PROTOCOL_VERSION_CURRENT;
+		ans.type = req->type + 1;
+		ans.request_id = req->request_id;
+		a->request_id = req->request_id;
+		a->needs_sync = dispatch[req->type].needs_sync;
+		rc = dispatch[req->type].fn(srv->store, req, &ans, err, sizeof(err));
+		if (rc == 0)
+			rc = pack_envelope(&ans, a);
+		if (rc != 0 && pack_error(req->request_id, *err ? err : "out of memory", a) == 0)
+			rc = 0;
+		/* The answer's body was malloc'd into ans; free it through a
+		 * heap envelope of the same shape. */
+		if (ans.body_case) {
+			Cetcd__Storage__Envelope *heap = malloc(sizeof(*heap));
+			if (heap) {
+				*heap = ans;
+				cetcd__storage__envelope__free_unpacked(heap, NULL);
+			}
+		}
+	}
+	cetcd__storage__envelope__free_unpacked(req, NULL);
+	if (rc != 0) {
+		if (a)
+			free(a->data);
+		free(a);
+		conn_close(c, "out of memory");
+		return;
+	}
+	if (c->tail)
+		c->tail->next = a;
+	else
+		c->head = a;
+	c->tail = a;
+	schedule_flush(srv);
+}
+
+static void on_close(struct frame_conn *fc, int code, const char *why, void *arg)
+{
+	struct ipc_conn *c = arg;
+
+	if (code != 0)
+		fprintf(stderr, "cetcd-storaged: IPC connection closed: %s\n", why);
+	c->dead = 1;
+	c->fc = NULL;
+	frame_conn_free(fc);
+	schedule_flush(c->srv);
+}
+
+static void answers_free(struct ipc_conn *c)
+{
+	while (c->head) {
+		struct answer *a = c->head;
+		c->head = a->next;
+		free(a->data);
+		free(a);
+	}
+	c->tail = NULL;
+}
+
+static void flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct ipc_server *srv = arg;
+	char err[512] = "";
+	int synced = store_sync(srv->store, err, sizeof(err)) == 0;
+
+	srv->flush_pending = 0;
+	for (struct ipc_conn **pp = &srv->conns; *pp;) {
+		struct ipc_conn *c = *pp;
+		while (!c->dead && c->head) {
+			struct answer *a = c->head;
+			/* Not durable: the PERSIST fails, never a false ack. */
+			if (a->needs_sync && !synced && pack_error(a->request_id, err, a) != 0) {
+				conn_close(c, "out of memory");
+				break;
+			}
+			if (frame_conn_send(c->fc, a->data, a->len) != FRAME_OK) {
+				conn_close(c, "the client does not read its answers");
+				break;
+			}
+			c->head = a->next;
+			if (!c->head)
+				c->tail = NULL;
+			free(a->data);
+			free(a);
+		}
+		if (c->dead) {
+			answers_free(c);
+			*pp = c->next;
+			free(c);
+			continue;
+		}
+		pp = &c->next;
+	}
+}
+
+struct ipc_server *ipc_server_new(struct event_base *base, struct store *store)
+{
+	struct ipc_server *srv = calloc(1, sizeof(*srv));
+
+	if (!srv)
+		return NULL;
+	srv->base = base;
+	srv->store = store;
+	srv->flush_ev = event_new(base, -1, 0, flush, srv);
+	if (!srv->flush_ev) {
+		free(srv);
+		return NULL;
+	}
+	return srv;
+}
+
+int ipc_server_add(struct ipc_server *srv, int fd)
+{
+	struct ipc_conn *c = calloc(1, sizeof(*c));
+
+	if (!c) {
+		close(fd);
+		return -1;
+	}
+	c->srv = srv;
+	c->fc = frame_conn_new(srv->base, fd, IPC_MAX_FRAME, IPC_MAX_PENDING, on_frame, on_close, c);
+	if (!c->fc) {
+		free(c);
+		return -1;
+	}
+	c->next = srv->conns;
+	srv->conns = c;
+	return 0;
+}
+
+void ipc_server_free(struct ipc_server *srv)
+{
+	if (!srv)
+		return;
+	flush(-1, 0, srv);
+	while (srv->conns) {
+		struct ipc_conn *c = srv->conns;
+		srv->conns = c->next;
+		conn_close(c, NULL);
+		answers_free(c);
+		free(c);
+	}
+	event_free(srv->flush_ev);
+	free(srv);
+}
