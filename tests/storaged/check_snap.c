@@ -23,6 +23,15 @@
 #include "storaged/snap.h"
 #include "storaged/wal_pb.h"
 
+/* snprintf into an array, failing the test on truncation (and using the
+ * result, which is what -Wformat-truncation wants). */
+#define PATHF(buf, ...)							\
+	do {								\
+		int n_ = snprintf(buf, sizeof(buf), __VA_ARGS__);	\
+		if (n_ < 0 || (size_t)n_ >= sizeof(buf))		\
+			ck_abort_msg("path too long");			\
+	} while (0)
+
 static char tmproot[4096];
 static char snapdir[4200];
 
@@ -36,10 +45,10 @@ static void setup(void)
 {
 	const char *t = getenv("TMPDIR");
 
-	snprintf(tmproot, sizeof(tmproot), "%s/check_snap.XXXXXX",
+	PATHF(tmproot, "%s/check_snap.XXXXXX",
 	    t && *t ? t : "/tmp");
 	ck_assert_ptr_nonnull(mkdtemp(tmproot));
-	snprintf(snapdir, sizeof(snapdir), "%s/snap", tmproot);
+	PATHF(snapdir, "%s/snap", tmproot);
 }
 
 static void teardown(void)
@@ -53,7 +62,7 @@ static char *path_of(const char *name)
 	static int k;
 
 	k = (k + 1) % 4;
-	snprintf(p[k], sizeof(p[k]), "%s/%s", snapdir, name);
+	PATHF(p[k], "%s/%s", snapdir, name);
 	return p[k];
 }
 

@@ -32,6 +32,15 @@
 
 /* ---- fixtures ---- */
 
+/* snprintf into an array, failing the test on truncation (and using the
+ * result, which is what -Wformat-truncation wants). */
+#define PATHF(buf, ...)							\
+	do {								\
+		int n_ = snprintf(buf, sizeof(buf), __VA_ARGS__);	\
+		if (n_ < 0 || (size_t)n_ >= sizeof(buf))		\
+			ck_abort_msg("path too long");			\
+	} while (0)
+
 static char tmproot[4096];
 static char waldir[4200];
 
@@ -45,10 +54,10 @@ static void setup(void)
 {
 	const char *t = getenv("TMPDIR");
 
-	snprintf(tmproot, sizeof(tmproot), "%s/check_wal.XXXXXX",
+	PATHF(tmproot, "%s/check_wal.XXXXXX",
 	    t && *t ? t : "/tmp");
 	ck_assert_ptr_nonnull(mkdtemp(tmproot));
-	snprintf(waldir, sizeof(waldir), "%s/wal", tmproot);
+	PATHF(waldir, "%s/wal", tmproot);
 }
 
 static void teardown(void)
@@ -269,7 +278,7 @@ static char *seg_path(const char *dir, const char *name)
 	static int k;
 
 	k = (k + 1) % 8;
-	snprintf(p[k], sizeof(p[k]), "%s/%s", dir, name);
+	PATHF(p[k], "%s/%s", dir, name);
 	return p[k];
 }
 
@@ -791,7 +800,7 @@ START_TEST(corruption_refused)
 
 	/* Every record of the first (non-final) segment: flip a byte of its
 	 * data, or of its length word. */
-	snprintf(path, sizeof(path), "%s/%s", waldir, names[0]);
+	PATHF(path, "%s/%s", waldir, names[0]);
 	orig = read_file(path, &len);
 	cur = malloc(len);
 	m = parse_frames(orig, len, f, 4096);
@@ -838,7 +847,7 @@ START_TEST(corruption_refused)
 
 	/* An early record of the last segment, with good records after it and
 	 * no zero sector: corruption, not a torn write. */
-	snprintf(path, sizeof(path), "%s/%s", waldir, names[n - 1]);
+	PATHF(path, "%s/%s", waldir, names[n - 1]);
 	orig = read_file(path, &lastlen);
 	cur = realloc(cur, lastlen);
 	m = parse_frames(orig, lastlen, f, 4096);
@@ -852,7 +861,7 @@ START_TEST(corruption_refused)
 	write_file(path, orig, lastlen);
 
 	/* A missing middle segment. */
-	snprintf(path, sizeof(path), "%s/%s", waldir, names[1]);
+	PATHF(path, "%s/%s", waldir, names[1]);
 	ck_assert_int_eq(rename(path, seg_path(tmproot, "moved")), 0);
 	ck_assert_int_eq(wal_open(waldir, 0, 0, &o, &w, &c, &err), WAL_ECORRUPT);
 	ck_assert_str_eq(err.file, names[2]);
@@ -1250,18 +1259,18 @@ START_TEST(open_errors)
 	ck_assert_int_eq(mkdir(waldir, 0700), 0);
 	ck_assert_int_eq(wal_open(waldir, 0, 0, NULL, &w, &c, &err), WAL_ENOENT);
 	/* Stray files are ignored; a leftover .tmp of ours is removed. */
-	snprintf(p, sizeof(p), "%s/0000000000000001-0000000000000005.wal.tmp",
+	PATHF(p, "%s/0000000000000001-0000000000000005.wal.tmp",
 	    waldir);
 	fd = open(p, O_CREAT | O_WRONLY, 0600);
 	ck_assert_int_ge(fd, 0);
 	close(fd);
-	snprintf(p, sizeof(p), "%s/notes.txt", waldir);
+	PATHF(p, "%s/notes.txt", waldir);
 	fd = open(p, O_CREAT | O_WRONLY, 0600);
 	close(fd);
 	ck_assert_int_eq(wal_create(waldir, NULL, 0, NULL, &w, &err), WAL_OK);
 	ck_assert_int_eq(wal_close(w, &err), WAL_OK);
 	ck_assert_int_eq(access(p, F_OK), 0);
-	snprintf(p, sizeof(p), "%s/0000000000000001-0000000000000005.wal.tmp",
+	PATHF(p, "%s/0000000000000001-0000000000000005.wal.tmp",
 	    waldir);
 	ck_assert_int_ne(access(p, F_OK), 0);
 	ck_assert_int_eq(wal_open(waldir, 0, 0, NULL, &w, &c, &err), WAL_OK);
@@ -1352,7 +1361,7 @@ START_TEST(reads_etcd_wal)
 	char p[4400];
 
 	ck_assert_int_eq(mkdir(waldir, 0700), 0);
-	snprintf(p, sizeof(p), "%s/0000000000000000-0000000000000000.wal",
+	PATHF(p, "%s/0000000000000000-0000000000000000.wal",
 	    waldir);
 	write_file(p, etcd34_wal, sizeof(etcd34_wal) - 1);
 	ck_assert_msg(wal_open(waldir, 0, 0, &o, &w, &c, &err) == WAL_OK, "%s",
