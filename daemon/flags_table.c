@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "daemon/config.h"
+#include "daemon/options.h"
 
 #define S(name) { name, FLAG_SECTION, NULL, 0, NULL, NULL }
 #define F(name, type, def, field, help) \

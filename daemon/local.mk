@@ -11,7 +11,7 @@ DAEMON_LIBS = daemon/libdaemon.a proto/libproto.a common/libcommon.a \
 bin_PROGRAMS += cetcd
 cetcd_SOURCES = \
 	daemon/main.c \
-	daemon/config.h \
+	daemon/options.h \
 	daemon/flags_table.c \
 	daemon/storaged_proc.c daemon/storaged_proc.h
 cetcd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)

@@ -20,7 +20,7 @@
 
 #include "common/flags.h"
 #include "common/version.h"
-#include "daemon/config.h"
+#include "daemon/options.h"
 #include "daemon/storaged_proc.h"
 
 struct cetcd {

@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "storaged/config.h"
+#include "storaged/options.h"
 
 #define S(name) { name, FLAG_SECTION, NULL, 0, NULL, NULL }
 #define F(name, type, def, field, help) \

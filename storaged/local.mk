@@ -30,7 +30,7 @@ include storaged/mvcc.mk
 bin_PROGRAMS += cetcd-storaged
 cetcd_storaged_SOURCES = \
 	storaged/main.c \
-	storaged/config.h \
+	storaged/options.h \
 	storaged/flags_table.c
 cetcd_storaged_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(PROTOBUF_C_CFLAGS)
 cetcd_storaged_LDADD = $(STORAGED_LIBS)

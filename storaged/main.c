@@ -21,7 +21,7 @@
 
 #include "common/flags.h"
 #include "common/version.h"
-#include "storaged/config.h"
+#include "storaged/options.h"
 #include "storaged/datadir.h"
 #include "storaged/ipc.h"
 #include "storaged/store.h"

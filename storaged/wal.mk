@@ -2,7 +2,8 @@
 # (included from storaged/local.mk).  Their tests link the library as
 # storaged does, then common/libcommon.a for crc32c.
 storaged_libstoraged_a_SOURCES += \
-	storaged/wal.c storaged/wal.h \
+	storaged/wal.c storaged/wal.h storaged/wal_int.h \
+	storaged/wal_read.c \
 	storaged/wal_io.c storaged/wal_io.h \
 	storaged/wal_pb.c storaged/wal_pb.h \
 	storaged/snap.c storaged/snap.h

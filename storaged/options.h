@@ -1,9 +1,9 @@
 /*
- * config.h (storaged) - cetcd-storaged's flags, filled by flag_parse() from
+ * options.h (storaged) - cetcd-storaged's flags, filled by flag_parse() from
  * storaged_flag_defs[] (storaged/flags_table.c).
  */
-#ifndef CETCD_STORAGED_CONFIG_H
-#define CETCD_STORAGED_CONFIG_H
+#ifndef CETCD_STORAGED_OPTIONS_H
+#define CETCD_STORAGED_OPTIONS_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,12 +1,12 @@
 /*
- * config.h (daemon) - cetcd's configuration: the values of its flags.
+ * options.h - cetcd's configuration: the values of its flags.
  *
  * Filled by flag_parse() from daemon_flags[] (daemon/flags_table.c); read-only
  * after start-up.  Strings point into argv, the environment or static
  * defaults and are never freed.
  */
-#ifndef CETCD_DAEMON_CONFIG_H
-#define CETCD_DAEMON_CONFIG_H
+#ifndef CETCD_DAEMON_OPTIONS_H
+#define CETCD_DAEMON_OPTIONS_H
 
 #include <stdbool.h>
 #include <stdint.h>
