@@ -19,16 +19,96 @@
 #include <event2/event.h>
 
 #include "common/flags.h"
+#include "common/urls.h"
 #include "common/version.h"
+#include "daemon/endpoints.h"
+#include "daemon/kv.h"
+#include "daemon/maint.h"
+#include "daemon/net/health.h"
+#include "daemon/net/net.h"
 #include "daemon/options.h"
+#include "daemon/server.h"
+#include "daemon/service.h"
 #include "daemon/storaged_proc.h"
 
 struct cetcd {
 	struct cetcd_config cfg;
 	struct event_base *base;
 	struct storaged_proc storaged;
+	struct server *server;
+	struct net_server *clients;	/* --listen-client-urls */
+	struct net_server *peers;	/* --listen-peer-urls */
+	char *peer_urls, *client_urls;	/* sorted, as etcd prints them */
 	int exit_code;
 };
+
+/* The sorted, canonical form of a URL list flag (validated at parse). */
+static char *canonical_urls(const char *list)
+{
+	struct url_list l;
+	char err[256];
+	char *out;
+
+	if (urls_parse_list(list, &l, err, sizeof(err)) != 0)
+		return NULL;
+	out = urls_list_string(&l);
+	urls_list_free(&l);
+	return out;
+}
+
+static int start_serving(struct cetcd *c)
+{
+	struct cetcd_config *cfg = &c->cfg;
+	struct net_config nc;
+	char err[512];
+	const char *sock = *cfg->storaged_socket ? cfg->storaged_socket : c->storaged.socket;
+
+	c->peer_urls = canonical_urls(cfg->initial_advertise_peer_urls);
+	c->client_urls = canonical_urls(cfg->advertise_client_urls);
+	if (!c->peer_urls || !c->client_urls)
+		return -1;
+	struct server_config sc = {
+		.name = cfg->name,
+		.initial_cluster_token = cfg->initial_cluster_token,
+		.peer_urls = c->peer_urls,
+		.client_urls = c->client_urls,
+		.heartbeat_ms = (unsigned)cfg->heartbeat_interval,
+		.election_ms = (unsigned)cfg->election_timeout,
+		.storaged_socket = sock,
+	};
+	c->server = server_new(c->base, &sc);
+	if (!c->server) {
+		fprintf(stderr, "cetcd: cannot start the server\n");
+		return -1;
+	}
+	struct maint_member self = { cfg->name, c->peer_urls, c->client_urls };
+	maint_set_member(&self);
+	kv_max_txn_ops = (int)cfg->max_txn_ops;
+
+	net_config_default(&nc);
+	nc.max_request_bytes = cfg->max_request_bytes;
+	c->clients = net_server_new(c->base, &nc);
+	c->peers = net_server_new(c->base, &nc);
+	if (!c->clients || !c->peers)
+		return -1;
+	if (net_server_listen(c->clients, cfg->listen_client_urls, err, sizeof(err)) != 0) {
+		fprintf(stderr, "cetcd: cannot listen on %s: %s\n", cfg->listen_client_urls, err);
+		return -1;
+	}
+	if (net_server_listen(c->peers, cfg->listen_peer_urls, err, sizeof(err)) != 0) {
+		fprintf(stderr, "cetcd: cannot listen on %s: %s\n", cfg->listen_peer_urls, err);
+		return -1;
+	}
+	if (net_health_register(c->clients) != 0 ||
+	    svc_register(c->clients, c->server, kv_methods, kv_method_count) != 0 ||
+	    svc_register(c->clients, c->server, maint_methods, maint_method_count) != 0 ||
+	    endpoints_register(c->clients, c->server) != 0 ||
+	    endpoints_register(c->peers, c->server) != 0) {
+		fprintf(stderr, "cetcd: cannot register the services\n");
+		return -1;
+	}
+	return 0;
+}
 
 static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -155,11 +235,29 @@ int main(int argc, char **argv)
 		c.exit_code = 1;
 		goto out;
 	}
-	fprintf(stderr, "cetcd: member %s started, data dir %s\n", c.cfg.name, c.cfg.data_dir);
+	if (start_serving(&c) != 0) {
+		c.exit_code = 1;
+		goto out;
+	}
+	fprintf(stderr, "cetcd: member %s serving clients on %s, data dir %s\n",
+	    c.cfg.name, c.cfg.listen_client_urls, c.cfg.data_dir);
 	event_base_dispatch(c.base);
+out:
+	/* Stop taking requests, fail what waits, then stop storaged. */
+	if (c.clients)
+		net_server_stop_accepting(c.clients);
+	if (c.peers)
+		net_server_stop_accepting(c.peers);
+	server_free(c.server);
+	if (c.clients)
+		net_server_free(c.clients);
+	if (c.peers)
+		net_server_free(c.peers);
+	svc_free_all();
 	if (c.storaged.pid > 0)
 		storaged_proc_stop(&c.storaged, 10000);
-out:
+	free(c.peer_urls);
+	free(c.client_urls);
 	if (ev_term)
 		event_free(ev_term);
 	if (ev_int)

@@ -30,6 +30,8 @@ struct cetcd_config {
 	uint64_t max_snapshots;
 	uint64_t max_wals;
 	int64_t quota_backend_bytes;
+	uint64_t max_txn_ops;
+	uint64_t max_request_bytes;
 	const char *storaged_socket;
 	const char *storaged_path;
 	const char *logger;

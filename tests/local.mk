@@ -14,12 +14,14 @@ tests_check_flags_LDADD = common/libcommon.a $(CHECK_LIBS)
 TESTS += \
 	tests/e2e/version_help.sh \
 	tests/e2e/start_stop.sh \
+	tests/e2e/kv_vs_etcd.sh \
 	tests/check_manpages.sh \
 	tests/check_configure.sh
 EXTRA_DIST += \
 	tests/lib.sh \
 	tests/e2e/version_help.sh \
 	tests/e2e/start_stop.sh \
+	tests/e2e/kv_vs_etcd.sh \
 	tests/check_manpages.sh \
 	tests/check_configure.sh \
 	tests/README.md

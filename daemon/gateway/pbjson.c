@@ -642,10 +642,9 @@ static ProtobufCMessage *dec_message(const ProtobufCMessageDescriptor *md, const
 	json_object_foreach((json_t *)obj, key, v) {
 		const ProtobufCFieldDescriptor *f = find_field(md, key);
 		char *base = (char *)m;
-		if (!f) {
-			snprintf(d->err, d->errlen, "unknown field \"%s\" in %s", key, md->name);
-			goto fail;
-		}
+		/* etcd's gateway ignores fields it does not know. */
+		if (!f)
+			continue;
 		if (json_is_null(v))
 			continue;
 		if (f->label == PROTOBUF_C_LABEL_REPEATED) {

@@ -8,7 +8,8 @@
  * repeated fields left out, a present but empty message as {}.
  * Input: field names or their lowerCamelCase forms; 64-bit integers as
  * strings or numbers; bytes as standard or URL-safe base64; enums by name or
- * number; null leaves a field unset; an unknown field is an error.
+ * number; null leaves a field unset; unknown fields are ignored, as etcd's
+ * gateway ignores them.
  */
 #ifndef CETCD_DAEMON_GATEWAY_PBJSON_H
 #define CETCD_DAEMON_GATEWAY_PBJSON_H

@@ -5,7 +5,14 @@
 . "$top_srcdir/tests/lib.sh"
 
 D="$T/data"
-"$CETCD" --name s1 --data-dir "$D" > "$T/cetcd.log" 2>&1 &
+# Free loopback ports, never etcd's defaults.
+ports() {
+	local cp=$(free_port) pp=$(free_port)
+	echo "--listen-client-urls http://127.0.0.1:$cp --advertise-client-urls http://127.0.0.1:$cp" \
+	     "--listen-peer-urls http://127.0.0.1:$pp --initial-advertise-peer-urls http://127.0.0.1:$pp" \
+	     "--initial-cluster $1=http://127.0.0.1:$pp"
+}
+"$CETCD" --name s1 --data-dir "$D" $(ports s1) > "$T/cetcd.log" 2>&1 &
 CPID=$!
 PIDS="$CPID"
 wait_for 10 test -S "$D/storaged.sock" || { cat "$T/cetcd.log"; fail "storaged socket never appeared"; }
@@ -31,7 +38,7 @@ wait_for 5 pid_gone "$SPID" || fail "storaged still running after cetcd stopped"
 [ ! -e "$D/storaged.sock" ] || fail "storaged left its socket behind"
 
 # Default data dir is ${name}.etcd in the working directory.
-(cd "$T" && exec "$CETCD" --name nm) > "$T/cetcd2.log" 2>&1 &
+(cd "$T" && exec "$CETCD" --name nm $(ports nm)) > "$T/cetcd2.log" 2>&1 &
 CPID=$!
 PIDS="$CPID"
 wait_for 10 test -S "$T/nm.etcd/storaged.sock" || { cat "$T/cetcd2.log"; fail "default data dir not used"; }
