@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -39,6 +40,9 @@ struct cetcd {
 	struct net_server *clients;	/* --listen-client-urls */
 	struct net_server *peers;	/* --listen-peer-urls */
 	char *peer_urls, *client_urls;	/* sorted, as etcd prints them */
+	struct event *restart_ev;	/* restarts storaged after it died */
+	int restart_ms;			/* backoff: 100 ms doubling to 5 s */
+	time_t storaged_started;
 	int exit_code;
 };
 
@@ -119,17 +123,39 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(c->base);
 }
 
+static int start_storaged(struct cetcd *c);
+
+/* Supervision: a storaged that dies is started again, after a backoff that
+ * grows while it keeps dying young.  Meanwhile the server answers "request
+ * timed out" and reloads its state once the new storaged is up. */
+static void schedule_storaged_restart(struct cetcd *c)
+{
+	struct timeval tv = { c->restart_ms / 1000, (c->restart_ms % 1000) * 1000 };
+
+	evtimer_add(c->restart_ev, &tv);
+	c->restart_ms = c->restart_ms * 2 > 5000 ? 5000 : c->restart_ms * 2;
+}
+
+static void on_restart_storaged(evutil_socket_t fd, short what, void *arg)
+{
+	struct cetcd *c = arg;
+
+	if (start_storaged(c) != 0)
+		schedule_storaged_restart(c);
+}
+
 static void on_sigchld(evutil_socket_t sig, short what, void *arg)
 {
 	struct cetcd *c = arg;
 	int status;
 
 	if (c->storaged.pid > 0 && waitpid(c->storaged.pid, &status, WNOHANG) == c->storaged.pid) {
-		fprintf(stderr, "cetcd: cetcd-storaged (pid %ld) exited with status %d\n",
+		fprintf(stderr, "cetcd: cetcd-storaged (pid %ld) exited with status %d; restarting it\n",
 		    (long)c->storaged.pid, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 		c->storaged.pid = 0;
-		c->exit_code = 1;
-		event_base_loopbreak(c->base);
+		if (time(NULL) - c->storaged_started > 30)
+			c->restart_ms = 100;
+		schedule_storaged_restart(c);
 	}
 }
 
@@ -175,6 +201,7 @@ static int start_storaged(struct cetcd *c)
 		fprintf(stderr, "cetcd: cannot start %s: %s\n", c->storaged.path, strerror(errno));
 		return -1;
 	}
+	c->storaged_started = time(NULL);
 	return 0;
 }
 
@@ -225,7 +252,9 @@ int main(int argc, char **argv)
 	ev_term = evsignal_new(c.base, SIGTERM, on_stop_signal, &c);
 	ev_int = evsignal_new(c.base, SIGINT, on_stop_signal, &c);
 	ev_chld = evsignal_new(c.base, SIGCHLD, on_sigchld, &c);
-	if (!ev_term || !ev_int || !ev_chld || evsignal_add(ev_term, NULL) ||
+	c.restart_ev = evtimer_new(c.base, on_restart_storaged, &c);
+	c.restart_ms = 100;
+	if (!ev_term || !ev_int || !ev_chld || !c.restart_ev || evsignal_add(ev_term, NULL) ||
 	    evsignal_add(ev_int, NULL) || evsignal_add(ev_chld, NULL)) {
 		fprintf(stderr, "cetcd: cannot install signal handlers\n");
 		c.exit_code = 1;
@@ -264,6 +293,8 @@ out:
 		event_free(ev_int);
 	if (ev_chld)
 		event_free(ev_chld);
+	if (c.restart_ev)
+		event_free(c.restart_ev);
 	event_base_free(c.base);
 	return c.exit_code;
 }

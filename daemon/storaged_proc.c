@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -59,6 +60,11 @@ int storaged_proc_start(struct storaged_proc *sp, char *const argv[])
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);
+		/* If cetcd dies (even by SIGKILL), storaged finishes the batch in
+		 * hand and exits, releasing the data dir for the next cetcd. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() == 1)
+			_exit(1);
 		execv(sp->path, argv);
 		fprintf(stderr, "cetcd: cannot run %s: %s\n", sp->path, strerror(errno));
 		_exit(127);

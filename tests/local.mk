@@ -15,6 +15,7 @@ TESTS += \
 	tests/e2e/version_help.sh \
 	tests/e2e/start_stop.sh \
 	tests/e2e/kv_vs_etcd.sh \
+	tests/e2e/crash_survival.sh \
 	tests/check_manpages.sh \
 	tests/check_configure.sh
 EXTRA_DIST += \
@@ -22,6 +23,7 @@ EXTRA_DIST += \
 	tests/e2e/version_help.sh \
 	tests/e2e/start_stop.sh \
 	tests/e2e/kv_vs_etcd.sh \
+	tests/e2e/crash_survival.sh \
 	tests/check_manpages.sh \
 	tests/check_configure.sh \
 	tests/README.md
