@@ -79,6 +79,7 @@ static int start_serving(struct cetcd *c)
 		.heartbeat_ms = (unsigned)cfg->heartbeat_interval,
 		.election_ms = (unsigned)cfg->election_timeout,
 		.storaged_socket = sock,
+		.max_request_bytes = (size_t)cfg->max_request_bytes,
 	};
 	c->server = server_new(c->base, &sc);
 	if (!c->server) {

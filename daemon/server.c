@@ -46,6 +46,7 @@ struct waiter {
 	struct waiter *prev, *next;	/* FIFO by deadline */
 	uint64_t id;
 	uint64_t deadline_ms;
+	enum cetcd_err early_err;	/* the error of a waiter failed early */
 	server_done_fn *cb;
 	void *arg;
 };
@@ -566,7 +567,7 @@ static void sweep_timeouts(struct server *s)
 		for (struct waiter *w = s->fifo_head, *next; w; w = next) {
 			next = w->next;
 			if (w->deadline_ms == 0)
-				waiter_finish(s, w, CETCD_E_TIMEOUT, NULL);
+				waiter_finish(s, w, w->early_err ? w->early_err : CETCD_E_TIMEOUT, NULL);
 		}
 	}
 	while (s->fifo_head && s->fifo_head->deadline_ms <= now)
@@ -656,6 +657,15 @@ void server_propose(struct server *s, Etcdserverpb__InternalRaftRequest *req,
 	}
 	protobuf_c_message_pack(&req->base, buf);
 	req->header = NULL;
+	if (len > (s->cfg.max_request_bytes ? s->cfg.max_request_bytes : 1572864)) {
+		if (buf != stackbuf)
+			free(buf);
+		w->deadline_ms = 0;
+		w->early_err = CETCD_E_REQUEST_TOO_LARGE;
+		s->expire_now = true;
+		kick(s);
+		return;
+	}
 	rc = raft_propose(s->node, buf, len);
 	if (buf != stackbuf)
 		free(buf);

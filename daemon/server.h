@@ -30,6 +30,9 @@ struct server_config {
 	unsigned heartbeat_ms;
 	unsigned election_ms;
 	const char *storaged_socket;
+	/* --max-request-bytes: a larger serialized request fails with etcd's
+	 * "request is too large" (v3_server.go); 0 = etcd's 1.5 MiB. */
+	size_t max_request_bytes;
 };
 
 /* The server starts when storaged is reachable: it reads the initial
