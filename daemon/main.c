@@ -20,11 +20,15 @@
 #include <event2/event.h>
 
 #include "common/flags.h"
+#include "common/log.h"
 #include "common/urls.h"
 #include "common/version.h"
+#include "daemon/autocompact.h"
+#include "daemon/config_main.h"
 #include "daemon/endpoints.h"
 #include "daemon/kv.h"
 #include "daemon/maint.h"
+#include "daemon/metrics.h"
 #include "daemon/net/health.h"
 #include "daemon/net/net.h"
 #include "daemon/options.h"
@@ -39,6 +43,8 @@ struct cetcd {
 	struct server *server;
 	struct net_server *clients;	/* --listen-client-urls */
 	struct net_server *peers;	/* --listen-peer-urls */
+	struct net_server *metrics;	/* --listen-metrics-urls, or NULL */
+	struct autocompact *compactor;	/* NULL when auto compaction is off */
 	char *peer_urls, *client_urls;	/* sorted, as etcd prints them */
 	struct event *restart_ev;	/* restarts storaged after it died */
 	int restart_ms;			/* backoff: 100 ms doubling to 5 s */
@@ -108,8 +114,22 @@ static int start_serving(struct cetcd *c)
 	    svc_register(c->clients, c->server, kv_methods, kv_method_count) != 0 ||
 	    svc_register(c->clients, c->server, maint_methods, maint_method_count) != 0 ||
 	    endpoints_register(c->clients, c->server) != 0 ||
-	    endpoints_register(c->peers, c->server) != 0) {
+	    endpoints_register(c->peers, c->server) != 0 ||
+	    metrics_register(c->clients, c->server) != 0) {
 		fprintf(stderr, "cetcd: cannot register the services\n");
+		return -1;
+	}
+	metrics_attach(c->server);
+	metrics_set_quota(cfg->quota_backend_bytes);
+	if (cfg->listen_metrics_urls && *cfg->listen_metrics_urls &&
+	    !(c->metrics = metrics_listen(c->base, &nc, cfg->listen_metrics_urls, c->server,
+	    err, sizeof(err)))) {
+		fprintf(stderr, "cetcd: cannot listen on %s: %s\n", cfg->listen_metrics_urls, err);
+		return -1;
+	}
+	if (autocompact_start(c->base, c->server, cfg->auto_compaction_mode,
+	    cfg->auto_compaction_retention, &c->compactor, err, sizeof(err)) != 0) {
+		fprintf(stderr, "cetcd: %s\n", err);
 		return -1;
 	}
 	return 0;
@@ -160,17 +180,6 @@ static void on_sigchld(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
-/* etcd's default data dir is "${name}.etcd", expanded at start-up. */
-static int resolve_data_dir(struct cetcd_config *cfg, char *buf, size_t len)
-{
-	if (strcmp(cfg->data_dir, "${name}.etcd") == 0) {
-		if (snprintf(buf, len, "%s.etcd", cfg->name) >= (int)len)
-			return -1;
-		cfg->data_dir = buf;
-	}
-	return 0;
-}
-
 static int start_storaged(struct cetcd *c)
 {
 	struct cetcd_config *cfg = &c->cfg;
@@ -209,45 +218,24 @@ static int start_storaged(struct cetcd *c)
 int main(int argc, char **argv)
 {
 	struct cetcd c = { 0 };
-	struct flag_set fs = {
-		.prog = "cetcd", .env_prefix = "ETCD",
-		.defs = cetcd_flag_defs, .ndefs = cetcd_flag_count,
-	};
 	char data_dir[4096];
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_chld = NULL;
+	int rc;
 
-	if (flag_parse(&fs, &c.cfg, argc, argv, stderr) != FLAG_OK)
-		return 2;
-	if (c.cfg.help) {
-		flag_print_help(&fs, stdout);
-		return 0;
-	}
-	if (c.cfg.version) {
-		version_print(stdout, "cetcd");
-		return 0;
-	}
-	if (fs.nargs > 0) {
-		fprintf(stderr, "'%s' is not a valid flag\n", fs.args[0]);
-		return 2;
-	}
-	if (flag_is_set(&fs, "listen-client-urls") && !flag_is_set(&fs, "advertise-client-urls")) {
-		fprintf(stderr, "cetcd: error verifying flags, --advertise-client-urls is required "
-		    "when --listen-client-urls is set explicitly. See 'cetcd --help'.\n");
-		return 1;
-	}
-	if (resolve_data_dir(&c.cfg, data_dir, sizeof(data_dir)) != 0) {
-		fprintf(stderr, "cetcd: --data-dir is too long\n");
-		return 1;
-	}
+	/* Flags, environment or --config-file, logging and etcd's checks. */
+	rc = config_main_load(&c.cfg, argc, argv, data_dir, sizeof(data_dir));
+	if (rc != CONFIG_MAIN_CONTINUE)
+		return rc;
 	if (mkdir(c.cfg.data_dir, 0700) != 0 && errno != EEXIST) {
-		fprintf(stderr, "cetcd: cannot create data dir %s: %s\n", c.cfg.data_dir, strerror(errno));
+		log_error("cannot create the data dir", LOG_STR("data-dir", c.cfg.data_dir),
+		    LOG_ERRNO(errno));
 		return 1;
 	}
 
 	signal(SIGPIPE, SIG_IGN);
 	c.base = event_base_new();
 	if (!c.base) {
-		fprintf(stderr, "cetcd: cannot create the event loop\n");
+		log_error("cannot create the event loop");
 		return 1;
 	}
 	ev_term = evsignal_new(c.base, SIGTERM, on_stop_signal, &c);
@@ -257,7 +245,7 @@ int main(int argc, char **argv)
 	c.restart_ms = 100;
 	if (!ev_term || !ev_int || !ev_chld || !c.restart_ev || evsignal_add(ev_term, NULL) ||
 	    evsignal_add(ev_int, NULL) || evsignal_add(ev_chld, NULL)) {
-		fprintf(stderr, "cetcd: cannot install signal handlers\n");
+		log_error("cannot install signal handlers");
 		c.exit_code = 1;
 		goto out;
 	}
@@ -278,11 +266,16 @@ out:
 		net_server_stop_accepting(c.clients);
 	if (c.peers)
 		net_server_stop_accepting(c.peers);
+	if (c.metrics)
+		net_server_stop_accepting(c.metrics);
+	autocompact_free(c.compactor);
 	server_free(c.server);
 	if (c.clients)
 		net_server_free(c.clients);
 	if (c.peers)
 		net_server_free(c.peers);
+	if (c.metrics)
+		net_server_free(c.metrics);
 	svc_free_all();
 	if (c.storaged.pid > 0)
 		storaged_proc_stop(&c.storaged, 10000);

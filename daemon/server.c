@@ -90,7 +90,11 @@ struct server {
 	bool read_round_open;
 
 	uint64_t leader_changes, committed, applied_count, failed;
+	struct server_observer obs;	/* write-path durations, for metrics */
+	uint64_t persist_sent_ns;
 	unsigned election_ticks;
+	uint64_t load_last;		/* loading: the log's last index */
+	bool has_snapshot;		/* loading: the configuration comes with it */
 	bool expire_now;		/* a waiter was failed early (deadline 0) */
 };
 
@@ -106,6 +110,14 @@ static uint64_t now_ms(void)
 static uint64_t request_timeout_ms(const struct server *s)
 {
 	return 5000 + 2 * (uint64_t)s->cfg.election_ms;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static void kick(struct server *s)
@@ -374,6 +386,7 @@ void server_read_barrier(struct server *s, server_read_fn *cb, void *arg)
  * (ApplyResponse.results has one result per entry, in the same order). */
 struct apply_batch {
 	struct server *s;
+	uint64_t sent_ns;
 	size_t n;
 	uint64_t ids[];
 };
@@ -389,6 +402,8 @@ static void on_apply(void *arg, Cetcd__Storage__Envelope *ans, const char *err)
 		free(ab);
 		return;
 	}
+	if (s->obs.apply)
+		s->obs.apply(s->obs.arg, (double)(now_ns() - ab->sent_ns) / 1e9);
 	Cetcd__Storage__ApplyResponse *r = ans->apply_response;
 	for (size_t i = 0; i < r->n_results && i < ab->n; i++) {
 		struct waiter *w = ab->ids[i] ? waiter_find(s, ab->ids[i]) : NULL;
@@ -431,6 +446,7 @@ static int send_apply(struct server *s, const struct raft_entry *ents, size_t n)
 	env.body_case = CETCD__STORAGE__ENVELOPE__BODY_APPLY_REQUEST;
 	env.apply_request = &ar;
 	ab->s = s;
+	ab->sent_ns = now_ns();
 	s->applies_in_flight++;
 	s->committed += n;
 	storage_client_call(s->wsc, &env, on_apply, ab);
@@ -482,6 +498,8 @@ static void on_persist(void *arg, Cetcd__Storage__Envelope *ans, const char *err
 		server_reset(s, ans && ans->error ? ans->error->message : (err ? err : "persist failed"));
 		return;
 	}
+	if (s->obs.persist)
+		s->obs.persist(s->obs.arg, (double)(now_ns() - s->persist_sent_ns) / 1e9);
 	if (rd->n_entries)
 		raft_mem_storage_append(s->ms, rd->entries, rd->n_entries);
 	if (!raft_hard_state_is_empty(&rd->hard_state))
@@ -523,6 +541,7 @@ static int send_persist(struct server *s)
 	env.body_case = CETCD__STORAGE__ENVELOPE__BODY_PERSIST_REQUEST;
 	env.persist_request = &pr;
 	s->persisting = true;
+	s->persist_sent_ns = now_ns();
 	storage_client_call(s->wsc, &env, on_persist, s);
 	free(pbs);
 	free(ptrs);
@@ -730,52 +749,90 @@ static void bootstrap(struct server *s)
 	storage_client_call(s->wsc, &env, on_bootstrap, s);
 }
 
-static int start_node(struct server *s, Cetcd__Storage__InitialStateResponse *is)
+/* Loading: the in-memory log is filled from InitialState, then from as
+ * many ENTRIES answers as the rest of the log needs, before the node starts. */
+static int load_entries(struct server *s, Raftpb__Entry **ents, size_t n)
 {
-	struct raft_config rc;
-	struct raft_storage st;
-	uint64_t peers[1] = { s->member_id };
-
-	s->ms = raft_mem_storage_new();
-	if (!s->ms)
-		return -1;
-	raft_mem_storage_bind(s->ms, &st);
-	if (is->hard_state) {
-		struct raft_hard_state hs = { is->hard_state->term, is->hard_state->vote,
-			is->hard_state->commit };
-		raft_mem_storage_set_hard_state(s->ms, &hs);
-	}
-	for (size_t i = 0; i < is->n_entries; i++) {
+	for (size_t i = 0; i < n; i++) {
 		struct raft_entry e;
-		if (entry_from_pb(is->entries[i], &e) != 0)
+		if (entry_from_pb(ents[i], &e) != 0)
 			return -1;
 		int r = raft_mem_storage_append(s->ms, &e, 1);
 		raft_entry_clear(&e);
 		if (r != RAFT_OK)
 			return -1;
 	}
+	return 0;
+}
+
+static int start_node(struct server *s)
+{
+	struct raft_config rc;
+	struct raft_storage st;
+	uint64_t peers[1] = { s->member_id };
+
+	raft_mem_storage_bind(s->ms, &st);
 	raft_config_init(&rc, s->member_id, &st);
 	rc.election_tick = (int)s->election_ticks;
 	rc.heartbeat_tick = 1;
-	rc.applied = is->applied_index;
+	rc.applied = s->applied_index;
 	rc.max_size_per_msg = 1 << 20;
 	rc.max_inflight_msgs = 512;
 	rc.check_quorum = true;
 	rc.pre_vote = true;
 	rc.max_uncommitted_entries_size = 1 << 30;
 	rc.rand_seed = s->member_id ^ (uint64_t)time(NULL);
-	/* A single-member cluster's configuration: storaged keeps the member
-	 * list; Raft gets it again at every start. */
-	rc.peers = peers;
-	rc.n_peers = 1;
+	/* The configuration: the snapshot's when there is one (the storage
+	 * reports it); else this lone member, given again at every start. */
+	if (!s->has_snapshot) {
+		rc.peers = peers;
+		rc.n_peers = 1;
+	}
 	if (raft_node_new(&rc, &s->node) != RAFT_OK)
 		return -1;
-	s->applied_index = is->applied_index;
-	s->revision = is->revision;
 	s->phase = PHASE_RUNNING;
 	/* A lone voter need not wait out a randomized election timeout. */
 	raft_campaign(s->node);
+	fprintf(stderr, "cetcd: member %016llx of cluster %016llx started (applied index %llu)\n",
+	    (unsigned long long)s->member_id, (unsigned long long)s->cluster_id,
+	    (unsigned long long)s->applied_index);
+	kick(s);
 	return 0;
+}
+
+static void load_more(struct server *s);
+
+static void on_entries(void *arg, Cetcd__Storage__Envelope *ans, const char *err)
+{
+	struct server *s = arg;
+
+	if (!ans || ans->body_case != CETCD__STORAGE__ENVELOPE__BODY_ENTRIES_RESPONSE ||
+	    ans->entries_response->error || ans->entries_response->n_entries == 0 ||
+	    load_entries(s, ans->entries_response->entries, ans->entries_response->n_entries) != 0) {
+		server_reset(s, "cannot read the log");
+		return;
+	}
+	load_more(s);
+}
+
+static void load_more(struct server *s)
+{
+	uint64_t have = raft_mem_storage_last_index(s->ms);
+
+	if (have >= s->load_last) {
+		if (start_node(s) != 0)
+			server_reset(s, "cannot start the Raft node");
+		return;
+	}
+	Cetcd__Storage__Envelope env = CETCD__STORAGE__ENVELOPE__INIT;
+	Cetcd__Storage__EntriesRequest er = CETCD__STORAGE__ENTRIES_REQUEST__INIT;
+	er.lo = have + 1;
+	er.hi = s->load_last + 1;
+	er.max_size = 8 << 20;
+	env.type = CETCD__STORAGE__MSG_TYPE__MSG_ENTRIES_REQUEST;
+	env.body_case = CETCD__STORAGE__ENVELOPE__BODY_ENTRIES_REQUEST;
+	env.entries_request = &er;
+	storage_client_call(s->wsc, &env, on_entries, s);
 }
 
 static void on_initial_state(void *arg, Cetcd__Storage__Envelope *ans, const char *err)
@@ -799,20 +856,41 @@ static void on_initial_state(void *arg, Cetcd__Storage__Envelope *ans, const cha
 	s->member_id = is->node_id;
 	s->cluster_id = is->cluster_id;
 	s->id_prefix = (s->member_id & 0xffff) << 48;
-	if (is->last_index > (is->n_entries ? is->entries[is->n_entries - 1]->index : 0) &&
-	    is->n_entries) {
-		fprintf(stderr, "cetcd: the log does not fit one answer; reading it in parts is not supported yet\n");
-		s->phase = PHASE_DOWN;
+	s->applied_index = is->applied_index;
+	s->revision = is->revision;
+	s->load_last = is->last_index;
+	s->has_snapshot = false;
+	s->ms = raft_mem_storage_new();
+	if (!s->ms) {
+		server_reset(s, "out of memory");
 		return;
 	}
-	if (start_node(s, is) != 0) {
-		server_reset(s, "cannot start the Raft node");
+	if (is->snapshot && is->snapshot->index) {
+		struct raft_snapshot snap;
+		memset(&snap, 0, sizeof(snap));
+		snap.metadata.index = is->snapshot->index;
+		snap.metadata.term = is->snapshot->term;
+		const Raftpb__ConfState *cs = is->snapshot->conf_state;
+		for (size_t i = 0; cs && i < cs->n_voters && i < RAFT_MAX_MEMBERS; i++)
+			snap.metadata.conf_state.voters[snap.metadata.conf_state.n_voters++] = cs->voters[i];
+		for (size_t i = 0; cs && i < cs->n_learners && i < RAFT_MAX_MEMBERS; i++)
+			snap.metadata.conf_state.learners[snap.metadata.conf_state.n_learners++] = cs->learners[i];
+		if (raft_mem_storage_apply_snapshot(s->ms, &snap) != RAFT_OK) {
+			server_reset(s, "cannot load the snapshot");
+			return;
+		}
+		s->has_snapshot = snap.metadata.conf_state.n_voters > 0;
+	}
+	if (is->hard_state) {
+		struct raft_hard_state hs = { is->hard_state->term, is->hard_state->vote,
+			is->hard_state->commit };
+		raft_mem_storage_set_hard_state(s->ms, &hs);
+	}
+	if (load_entries(s, is->entries, is->n_entries) != 0) {
+		server_reset(s, "cannot load the log");
 		return;
 	}
-	fprintf(stderr, "cetcd: member %016llx of cluster %016llx started (applied index %llu)\n",
-	    (unsigned long long)s->member_id, (unsigned long long)s->cluster_id,
-	    (unsigned long long)s->applied_index);
-	kick(s);
+	load_more(s);
 }
 
 static void server_reset(struct server *s, const char *why)
@@ -921,4 +999,12 @@ void server_status(const struct server *s, struct server_status *st)
 	st->proposals_applied = s->applied_count;
 	st->proposals_pending = s->n_waiters;
 	st->proposals_failed = s->failed;
+}
+
+void server_set_observer(struct server *s, const struct server_observer *o)
+{
+	if (o)
+		s->obs = *o;
+	else
+		memset(&s->obs, 0, sizeof(s->obs));
 }

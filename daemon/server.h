@@ -73,4 +73,15 @@ struct server_status {
 };
 void server_status(const struct server *s, struct server_status *st);
 
+/* Durations of the write path, for metrics (daemon/metrics.c): a PERSIST
+ * round trip to storaged (its WAL write and fdatasync, as cetcd sees it)
+ * and an APPLY round trip (its SQLite transaction).  Copied; NULL members
+ * are not called.  Calls run on the loop right after the answer. */
+struct server_observer {
+	void (*persist)(void *arg, double seconds);
+	void (*apply)(void *arg, double seconds);
+	void *arg;
+};
+void server_set_observer(struct server *s, const struct server_observer *o);
+
 #endif

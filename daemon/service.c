@@ -15,7 +15,9 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "daemon/gateway/gwroute.h"
 #include "daemon/gateway/pbjson.h"
+#include "daemon/metrics.h"
 #include "daemon/net/grpc.h"
 #include "daemon/net/http.h"
 #include "daemon/service.h"
@@ -29,11 +31,13 @@ enum svc_kind { SVC_GRPC, SVC_HTTP };
 struct svc_binding {
 	const struct svc_method *m;
 	struct server *srv;
+	int metric;		/* metrics_grpc_method() of m's gRPC path */
 };
 
 struct svc_ctx {
 	enum svc_kind kind;
 	bool gone;
+	int metric;
 	struct server *srv;
 	union {
 		struct net_grpc_call *call;
@@ -56,30 +60,26 @@ bool svc_cancelled(const struct svc_ctx *ctx)
 static void http_error(struct net_http_req *req, enum grpc_code code, const char *msg)
 {
 	struct buf b;
-	char quoted[2048];
-	size_t q = 0;
+	size_t n = strlen(msg);
 
-	/* msg is etcd's text or a parser's: escape quotes and controls. */
-	for (const char *p = msg; *p && q < sizeof(quoted) - 8; p++) {
-		unsigned char c = (unsigned char)*p;
-		if (c == '"' || c == '\\') {
-			quoted[q++] = '\\';
-			quoted[q++] = (char)c;
-		} else if (c < 0x20) {
-			q += (size_t)snprintf(quoted + q, sizeof(quoted) - q, "\\u%04x", c);
-		} else {
-			quoted[q++] = (char)c;
-		}
-	}
-	quoted[q] = '\0';
-	buf_init(&b, 8192);
-	buf_appendf(&b, "{\"error\":\"%s\",\"message\":\"%s\",\"code\":%d}", quoted, quoted, (int)code);
+	/* The message is written as Go's encoding/json writes strings
+	 * ('<' as \u003c, invalid UTF-8 as \ufffd), since etcd's texts quote
+	 * the client's bytes back. */
+	buf_init(&b, 12 * n + 64);
+	buf_append_str(&b, "{\"error\":");
+	pbjson_put_string(&b, (const unsigned char *)msg, n);
+	buf_append_str(&b, ",\"message\":");
+	pbjson_put_string(&b, (const unsigned char *)msg, n);
+	buf_appendf(&b, ",\"code\":%d}", (int)code);
 	net_http_respond(req, grpc_code_http_status(code), "application/json", buf_data(&b), buf_len(&b));
 	buf_free(&b);
 }
 
 void svc_reply(struct svc_ctx *ctx, const ProtobufCMessage *resp)
 {
+	/* A call whose client went away ends Canceled for grpc-go's
+	 * interceptors (etcd's handlers see their context cancelled). */
+	metrics_grpc_handled(ctx->metric, ctx->gone ? GRPC_CANCELED : GRPC_OK);
 	if (!ctx->gone) {
 		if (ctx->kind == SVC_GRPC) {
 			size_t len = protobuf_c_message_get_packed_size(resp);
@@ -107,6 +107,7 @@ void svc_reply(struct svc_ctx *ctx, const ProtobufCMessage *resp)
 
 void svc_fail_status(struct svc_ctx *ctx, enum grpc_code code, const char *msg)
 {
+	metrics_grpc_handled(ctx->metric, ctx->gone ? GRPC_CANCELED : (int)code);
 	if (!ctx->gone) {
 		if (ctx->kind == SVC_GRPC)
 			net_grpc_call_finish(ctx->t.call, (enum grpc_status)code, msg);
@@ -151,6 +152,8 @@ static void grpc_start(struct net_grpc_call *call, void *arg, const uint8_t *msg
 	}
 	ctx->kind = SVC_GRPC;
 	ctx->srv = b->srv;
+	ctx->metric = b->metric;
+	metrics_grpc_started(b->metric);
 	ctx->t.call = call;
 	net_grpc_call_set_callbacks(call, &cbs, ctx);
 	b->m->handler(ctx, req);
@@ -171,11 +174,15 @@ static void http_start(struct net_http_req *hreq, void *arg)
 {
 	const struct svc_binding *b = arg;
 	static const struct net_http_callbacks cbs = { .on_cancel = http_on_cancel };
-	char err[512];
+	char err[4096];	/* etcd echoes parts of the body: enums, numbers */
 	size_t len;
 	const uint8_t *body = net_http_req_body(hreq, &len);
-	ProtobufCMessage *req = pbjson_decode(b->m->request, (const char *)body, len, err, sizeof(err));
+	ProtobufCMessage *req;
 
+	/* etcd's gateway paths take POST only; gwroute answers the rest. */
+	if (!gwroute_check_method(hreq))
+		return;
+	req = pbjson_decode(b->m->request, (const char *)body, len, err, sizeof(err));
 	if (!req) {
 		http_error(hreq, GRPC_INVALID_ARGUMENT, err);
 		return;
@@ -188,6 +195,10 @@ static void http_start(struct net_http_req *hreq, void *arg)
 	}
 	ctx->kind = SVC_HTTP;
 	ctx->srv = b->srv;
+	/* etcd's gateway is a gRPC client of its own server: its calls are
+	 * counted in grpc_server_* too. */
+	ctx->metric = b->metric;
+	metrics_grpc_started(b->metric);
 	ctx->t.req = hreq;
 	net_http_req_set_callbacks(hreq, &cbs, ctx);
 	b->m->handler(ctx, req);
@@ -222,6 +233,7 @@ int svc_register(struct net_server *ns, struct server *srv, const struct svc_met
 		struct svc_binding *b = &set->b[i];
 		b->m = &m[i];
 		b->srv = srv;
+		b->metric = metrics_grpc_method(m[i].grpc_path);
 		struct net_grpc_method gm = { m[i].grpc_path, NET_GRPC_UNARY, grpc_start, b };
 		if (net_grpc_register(ns, &gm) != 0)
 			return -1;

@@ -15,11 +15,12 @@
 #include <string.h>
 
 #include "storaged/apply.h"
+#include "storaged/apply_int.h"
 #include "storaged/mvcc.h"
 
 /* ---------------------------------------------------------------- helpers */
 
-static enum cetcd_err err_from_mvcc(int rc)
+enum cetcd_err apply_err_from_mvcc(int rc)
 {
 	switch (rc) {
 	case MVCC_ERR_FUTURE_REV: return CETCD_E_FUTURE_REV;
@@ -33,12 +34,12 @@ static enum cetcd_err err_from_mvcc(int rc)
 }
 
 /* The store failed: the batch must be rolled back. */
-static int store_failed(int rc)
+int apply_store_failed(int rc)
 {
 	return rc == MVCC_ERR_DB || rc == MVCC_ERR_NOMEM || rc == MVCC_ERR_STATE;
 }
 
-static int bytes_dup(ProtobufCBinaryData *dst, const uint8_t *src, size_t n)
+int apply_bytes_dup(ProtobufCBinaryData *dst, const uint8_t *src, size_t n)
 {
 	dst->len = 0;
 	dst->data = NULL;
@@ -52,7 +53,7 @@ static int bytes_dup(ProtobufCBinaryData *dst, const uint8_t *src, size_t n)
 	return 0;
 }
 
-static Mvccpb__KeyValue *kv_to_pb(const struct mvcc_kv *kv, int with_value)
+Mvccpb__KeyValue *apply_kv_to_pb(const struct mvcc_kv *kv, int with_value)
 {
 	Mvccpb__KeyValue *p = malloc(sizeof(*p));
 
@@ -63,15 +64,15 @@ static Mvccpb__KeyValue *kv_to_pb(const struct mvcc_kv *kv, int with_value)
 	p->mod_revision = kv->mod_revision;
 	p->version = kv->version;
 	p->lease = kv->lease;
-	if (bytes_dup(&p->key, kv->key, kv->key_len) ||
-	    (with_value && bytes_dup(&p->value, kv->value, kv->value_len))) {
+	if (apply_bytes_dup(&p->key, kv->key, kv->key_len) ||
+	    (with_value && apply_bytes_dup(&p->value, kv->value, kv->value_len))) {
 		protobuf_c_message_free_unpacked(&p->base, NULL);
 		return NULL;
 	}
 	return p;
 }
 
-static Etcdserverpb__ResponseHeader *header_new(int64_t rev)
+Etcdserverpb__ResponseHeader *apply_header_new(int64_t rev)
 {
 	Etcdserverpb__ResponseHeader *h = malloc(sizeof(*h));
 
@@ -82,7 +83,6 @@ static Etcdserverpb__ResponseHeader *header_new(int64_t rev)
 	return h;
 }
 
-#define NEW(type, init) ({ type *_p = malloc(sizeof(type)); if (_p) init(_p); _p; })
 
 /* ---------------------------------------------------------------- range */
 
@@ -114,7 +114,7 @@ static int range_resp_from_result(const Etcdserverpb__RangeRequest *r,
 	if (!resp)
 		return -1;
 	*out = resp;
-	resp->header = header_new(rr->revision);
+	resp->header = apply_header_new(rr->revision);
 	resp->count = rr->count;
 	resp->more = rr->more;
 	if (!resp->header)
@@ -124,7 +124,7 @@ static int range_resp_from_result(const Etcdserverpb__RangeRequest *r,
 		if (!resp->kvs)
 			return -1;
 		for (size_t i = 0; i < rr->n_kvs; i++) {
-			resp->kvs[i] = kv_to_pb(&rr->kvs[i], !r->keys_only);
+			resp->kvs[i] = apply_kv_to_pb(&rr->kvs[i], !r->keys_only);
 			if (!resp->kvs[i])
 				return -1;
 			resp->n_kvs = i + 1;
@@ -144,7 +144,7 @@ static int do_range(struct applier *a, struct mvcc_txn *txn,
 	range_req_from_pb(&q, r);
 	rc = txn ? mvcc_txn_range(txn, &q, &rr) : mvcc_range(a->store, &q, &rr);
 	if (rc != MVCC_OK) {
-		*err = err_from_mvcc(rc);
+		*err = apply_err_from_mvcc(rc);
 		return rc;
 	}
 	rc = range_resp_from_result(r, &rr, out);
@@ -171,13 +171,13 @@ static int do_put(struct mvcc_txn *txn, const Etcdserverpb__PutRequest *p,
 	int rc = mvcc_txn_put(txn, &q, &res);
 
 	if (rc != MVCC_OK) {
-		*err = err_from_mvcc(rc);
+		*err = apply_err_from_mvcc(rc);
 		return rc;
 	}
 	Etcdserverpb__PutResponse *resp = NEW(Etcdserverpb__PutResponse, etcdserverpb__put_response__init);
 	*out = resp;
-	if (!resp || !(resp->header = header_new(res.revision)) ||
-	    (res.has_prev_kv && !(resp->prev_kv = kv_to_pb(&res.prev_kv, 1)))) {
+	if (!resp || !(resp->header = apply_header_new(res.revision)) ||
+	    (res.has_prev_kv && !(resp->prev_kv = apply_kv_to_pb(&res.prev_kv, 1)))) {
 		*err = CETCD_E_NO_MEMORY;
 		return MVCC_ERR_NOMEM;
 	}
@@ -196,13 +196,13 @@ static int do_delete(struct mvcc_txn *txn, const Etcdserverpb__DeleteRangeReques
 	int rc = mvcc_txn_delete_range(txn, &q, &res);
 
 	if (rc != MVCC_OK) {
-		*err = err_from_mvcc(rc);
+		*err = apply_err_from_mvcc(rc);
 		return rc;
 	}
 	Etcdserverpb__DeleteRangeResponse *resp = NEW(Etcdserverpb__DeleteRangeResponse,
 	    etcdserverpb__delete_range_response__init);
 	*out = resp;
-	if (!resp || !(resp->header = header_new(res.revision)))
+	if (!resp || !(resp->header = apply_header_new(res.revision)))
 		goto nomem;
 	resp->deleted = res.deleted;
 	if (res.n_prev_kvs) {
@@ -210,7 +210,7 @@ static int do_delete(struct mvcc_txn *txn, const Etcdserverpb__DeleteRangeReques
 		if (!resp->prev_kvs)
 			goto nomem;
 		for (size_t i = 0; i < res.n_prev_kvs; i++) {
-			if (!(resp->prev_kvs[i] = kv_to_pb(&res.prev_kvs[i], 1)))
+			if (!(resp->prev_kvs[i] = apply_kv_to_pb(&res.prev_kvs[i], 1)))
 				goto nomem;
 			resp->n_prev_kvs = i + 1;
 		}
@@ -286,7 +286,7 @@ static int apply_compare(struct applier *a, const Etcdserverpb__Compare *c, int 
 
 	if (rc != MVCC_OK) {
 		*ok = 0;
-		return store_failed(rc) ? rc : MVCC_OK;
+		return apply_store_failed(rc) ? rc : MVCC_OK;
 	}
 	if (rr.n_kvs == 0) {
 		static const struct mvcc_kv zero;
@@ -382,7 +382,7 @@ static int txn_check(struct applier *a, const Etcdserverpb__TxnRequest *t,
 				struct mvcc_lease l;
 				rc = mvcc_lease_get(a->store, p->lease, &l);
 				if (rc) {
-					*err = err_from_mvcc(rc);
+					*err = apply_err_from_mvcc(rc);
 					return rc;
 				}
 			}
@@ -394,7 +394,7 @@ static int txn_check(struct applier *a, const Etcdserverpb__TxnRequest *t,
 				int64_t count = rr.count;
 				mvcc_range_result_free(&rr);
 				if (rc) {
-					*err = err_from_mvcc(rc);
+					*err = apply_err_from_mvcc(rc);
 					return rc;
 				}
 				if (count == 0) {
@@ -435,7 +435,7 @@ static int txn_run(struct applier *a, struct mvcc_txn *txn, const Etcdserverpb__
 	Etcdserverpb__TxnResponse *resp = NEW(Etcdserverpb__TxnResponse, etcdserverpb__txn_response__init);
 
 	*out = resp;
-	if (!resp || !(resp->header = header_new(0)))
+	if (!resp || !(resp->header = apply_header_new(0)))
 		goto nomem;
 	succeeded = path->taken[path->pos++];
 	resp->succeeded = succeeded;
@@ -486,7 +486,7 @@ nomem:
 
 /* ---------------------------------------------------------------- entry */
 
-static int set_error(Cetcd__Storage__EntryResult *res, enum cetcd_err e)
+int apply_set_error(Cetcd__Storage__EntryResult *res, enum cetcd_err e)
 {
 	Cetcd__Storage__Error *er = NEW(Cetcd__Storage__Error, cetcd__storage__error__init);
 
@@ -502,7 +502,7 @@ static int set_error(Cetcd__Storage__EntryResult *res, enum cetcd_err e)
 	return 0;
 }
 
-static Mvccpb__Event *event_to_pb(const struct mvcc_event *ev)
+Mvccpb__Event *apply_event_to_pb(const struct mvcc_event *ev)
 {
 	Mvccpb__Event *e = NEW(Mvccpb__Event, mvccpb__event__init);
 
@@ -510,15 +510,15 @@ static Mvccpb__Event *event_to_pb(const struct mvcc_event *ev)
 		return NULL;
 	e->type = ev->type == MVCC_EVENT_DELETE ? MVCCPB__EVENT__EVENT_TYPE__DELETE
 	    : MVCCPB__EVENT__EVENT_TYPE__PUT;
-	if (!(e->kv = kv_to_pb(&ev->kv, 1)) ||
-	    (ev->has_prev_kv && !(e->prev_kv = kv_to_pb(&ev->prev_kv, 1)))) {
+	if (!(e->kv = apply_kv_to_pb(&ev->kv, 1)) ||
+	    (ev->has_prev_kv && !(e->prev_kv = apply_kv_to_pb(&ev->prev_kv, 1)))) {
 		protobuf_c_message_free_unpacked(&e->base, NULL);
 		return NULL;
 	}
 	return e;
 }
 
-static int copy_events(struct mvcc_txn *txn, Cetcd__Storage__EntryResult *res)
+int apply_copy_events(struct mvcc_txn *txn, Cetcd__Storage__EntryResult *res)
 {
 	size_t n;
 	const struct mvcc_event *evs = mvcc_txn_events(txn, &n);
@@ -529,18 +529,15 @@ static int copy_events(struct mvcc_txn *txn, Cetcd__Storage__EntryResult *res)
 	if (!res->events)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		if (!(res->events[i] = event_to_pb(&evs[i])))
+		if (!(res->events[i] = apply_event_to_pb(&evs[i])))
 			return -1;
 		res->n_events = i + 1;
 	}
 	return 0;
 }
 
-/* Runs one write request in a txn of its own: begin, body, end, events. */
-typedef int (*write_fn)(struct applier *a, struct mvcc_txn *txn, const void *req,
-    Cetcd__Storage__EntryResult *res, enum cetcd_err *err);
 
-static int run_write(struct applier *a, write_fn fn, const void *req,
+int apply_run_write(struct applier *a, apply_write_fn fn, const void *req,
     Cetcd__Storage__EntryResult *res)
 {
 	struct mvcc_txn *txn = NULL;
@@ -553,9 +550,9 @@ static int run_write(struct applier *a, write_fn fn, const void *req,
 		int end = mvcc_txn_end(txn, NULL);
 		if (rc == MVCC_OK && end != MVCC_OK) {
 			rc = end;
-			err = err_from_mvcc(end);
+			err = apply_err_from_mvcc(end);
 		}
-		if (rc == MVCC_OK && copy_events(txn, res)) {
+		if (rc == MVCC_OK && apply_copy_events(txn, res)) {
 			rc = MVCC_ERR_NOMEM;
 			err = CETCD_E_NO_MEMORY;
 		}
@@ -564,12 +561,12 @@ static int run_write(struct applier *a, write_fn fn, const void *req,
 	if (rc == MVCC_OK)
 		return 0;
 	if (err == CETCD_OK)
-		err = err_from_mvcc(rc);
+		err = apply_err_from_mvcc(rc);
 	/* A request error leaves no response behind, as etcd answers it with
 	 * the error alone. */
 	apply_result_clear(res);
-	set_error(res, err);
-	return store_failed(rc) ? -1 : 0;
+	apply_set_error(res, err);
+	return apply_store_failed(rc) ? -1 : 0;
 }
 
 static int w_put(struct applier *a, struct mvcc_txn *txn, const void *req,
@@ -601,6 +598,22 @@ static int w_txn(struct applier *a, struct mvcc_txn *txn, const void *req,
 	return txn_run(a, txn, job->t, job->path, &res->txn, err);
 }
 
+/* etcd's costTxn: the put ops of the costlier branch, nested txns not
+ * counted (quota.go costTxnReq looks at puts only). */
+static int64_t txn_cost(const Etcdserverpb__TxnRequest *t)
+{
+	int64_t c[2] = { 0, 0 };
+	Etcdserverpb__RequestOp **ops[2] = { t->success, t->failure };
+	size_t n[2] = { t->n_success, t->n_failure };
+
+	for (int b = 0; b < 2; b++)
+		for (size_t i = 0; i < n[b]; i++)
+			if (ops[b][i]->request_case == ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_PUT)
+				c[b] += APPLY_KV_OVERHEAD + (int64_t)ops[b][i]->request_put->key.len +
+				    (int64_t)ops[b][i]->request_put->value.len;
+	return c[1] > c[0] ? c[1] : c[0];
+}
+
 static int apply_txn(struct applier *a, const Etcdserverpb__TxnRequest *t,
     Cetcd__Storage__EntryResult *res)
 {
@@ -612,21 +625,26 @@ static int apply_txn(struct applier *a, const Etcdserverpb__TxnRequest *t,
 	int rc;
 
 	if (write && a->nospace)
-		return set_error(res, CETCD_E_NO_SPACE) ? -1 : 0;
+		return apply_set_error(res, CETCD_E_NO_SPACE) ? -1 : 0;
+	if (write) {
+		int failed = 0;
+		if (apply_quota_exceeded(a, txn_cost(t), &failed))
+			return failed || apply_set_error(res, CETCD_E_NO_SPACE) ? -1 : 0;
+	}
 	rc = txn_path_build(a, t, &path);
 	if (rc == MVCC_OK)
 		rc = txn_check(a, t, &path, &err);
 	if (rc == MVCC_OK) {
-		rc = run_write(a, w_txn, &job, res);
+		rc = apply_run_write(a, w_txn, &job, res);
 		free(path.taken);
 		return rc;
 	}
 	free(path.taken);
 	if (err == CETCD_OK)
-		err = err_from_mvcc(rc);
-	if (set_error(res, err))
+		err = apply_err_from_mvcc(rc);
+	if (apply_set_error(res, err))
 		return -1;
-	return store_failed(rc) ? -1 : 0;
+	return apply_store_failed(rc) ? -1 : 0;
 }
 
 static int apply_compaction(struct applier *a, const Etcdserverpb__CompactionRequest *c,
@@ -635,37 +653,55 @@ static int apply_compaction(struct applier *a, const Etcdserverpb__CompactionReq
 	int rc = mvcc_compact(a->store, c->revision);
 
 	if (rc != MVCC_OK) {
-		if (set_error(res, err_from_mvcc(rc)))
+		if (apply_set_error(res, apply_err_from_mvcc(rc)))
 			return -1;
-		return store_failed(rc) ? -1 : 0;
+		return apply_store_failed(rc) ? -1 : 0;
 	}
 	res->response_case = CETCD__STORAGE__ENTRY_RESULT__RESPONSE_COMPACTION;
 	res->compaction = NEW(Etcdserverpb__CompactionResponse, etcdserverpb__compaction_response__init);
-	if (!res->compaction || !(res->compaction->header = header_new(mvcc_current_revision(a->store))))
+	if (!res->compaction || !(res->compaction->header = apply_header_new(mvcc_current_revision(a->store))))
 		return -1;
 	return 0;
+}
+
+int apply_read_txn(struct applier *a, const Etcdserverpb__TxnRequest *t,
+    Cetcd__Storage__EntryResult *res)
+{
+	if (txn_is_write(t))
+		return apply_set_error(res, CETCD_E_INTERNAL) ? -1 : 0;
+	if (a->corrupt)
+		return apply_set_error(res, CETCD_E_CORRUPT) ? -1 : 0;
+	return apply_txn(a, t, res);
 }
 
 int apply_request(struct applier *a, const Etcdserverpb__InternalRaftRequest *req,
     Cetcd__Storage__EntryResult *res)
 {
+	/* etcd's applierV3Corrupt refuses every key-space and lease request. */
+	if (a->corrupt && (req->put || req->range || req->delete_range || req->txn ||
+	    req->compaction || req->lease_grant || req->lease_revoke))
+		return apply_set_error(res, CETCD_E_CORRUPT) ? -1 : 0;
 	if (req->put) {
+		int failed = 0;
 		if (a->nospace)
-			return set_error(res, CETCD_E_NO_SPACE) ? -1 : 0;
+			return apply_set_error(res, CETCD_E_NO_SPACE) ? -1 : 0;
+		if (apply_quota_exceeded(a, APPLY_KV_OVERHEAD + (int64_t)req->put->key.len +
+		    (int64_t)req->put->value.len, &failed))
+			return failed || apply_set_error(res, CETCD_E_NO_SPACE) ? -1 : 0;
 		/* etcd checks the lease before opening the write txn. */
 		if (req->put->lease) {
 			struct mvcc_lease l;
 			int rc = mvcc_lease_get(a->store, req->put->lease, &l);
 			if (rc != MVCC_OK) {
-				if (set_error(res, err_from_mvcc(rc)))
+				if (apply_set_error(res, apply_err_from_mvcc(rc)))
 					return -1;
-				return store_failed(rc) ? -1 : 0;
+				return apply_store_failed(rc) ? -1 : 0;
 			}
 		}
-		return run_write(a, w_put, req->put, res);
+		return apply_run_write(a, w_put, req->put, res);
 	}
 	if (req->delete_range)
-		return run_write(a, w_delete, req->delete_range, res);
+		return apply_run_write(a, w_delete, req->delete_range, res);
 	if (req->txn)
 		return apply_txn(a, req->txn, res);
 	if (req->range) {
@@ -674,14 +710,22 @@ int apply_request(struct applier *a, const Etcdserverpb__InternalRaftRequest *re
 		res->response_case = CETCD__STORAGE__ENTRY_RESULT__RESPONSE_RANGE;
 		if (rc != MVCC_OK) {
 			apply_result_clear(res);
-			if (set_error(res, err))
+			if (apply_set_error(res, err))
 				return -1;
-			return store_failed(rc) ? -1 : 0;
+			return apply_store_failed(rc) ? -1 : 0;
 		}
 		return 0;
 	}
 	if (req->compaction)
 		return apply_compaction(a, req->compaction, res);
+	if (req->lease_grant)
+		return apply_lease_grant(a, req->lease_grant, res);
+	if (req->lease_revoke)
+		return apply_lease_revoke(a, req->lease_revoke, res);
+	if (req->lease_checkpoint)
+		return apply_lease_checkpoint(a, req->lease_checkpoint, res);
+	if (req->alarm)
+		return apply_alarm(a, req->alarm, res);
 	/* Anything else (v2 requests, entries with no request) is applied as
 	 * nothing, as etcd 3.4 does for the requests it keeps in its v2 store. */
 	res->response_case = CETCD__STORAGE__ENTRY_RESULT__RESPONSE_EMPTY;

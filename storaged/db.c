@@ -25,11 +25,15 @@
  *   cur_lease on cur(lease)      keys attached to each lease
  *   lease(id, ttl, remaining_ttl)
  *   members, members_removed, alarms, auth_users, auth_roles (k, v)
+ *
+ * Made with 16 KiB pages and auto_vacuum = INCREMENTAL (db_pragmas).
+ * Checkpoints: db_checkpoint.c (the worker); defragment: db_defrag.c.
  */
 #include "storaged/db.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +47,8 @@ struct db_stmt_slot {
 
 struct db {
 	sqlite3 *conn;
+	char *path;
+	struct db_ckpt *ckpt;	/* checkpoint worker attached, if any */
 	bool read_only;
 	bool in_batch;
 	bool idle_read;		/* writer: read txn held between batches */
@@ -196,9 +202,12 @@ static int db_pragmas(struct db *db, const struct db_options *o, char *err,
 	int64_t mmap = o->mmap_bytes == 0 ? 256ll << 20 :
 		(o->mmap_bytes < 0 ? 0 : o->mmap_bytes);
 
-	/* page_size only matters before the first table exists. */
+	/* page_size only matters before the first table exists.  16 KiB
+	 * rather than 4: a put costs 4.5% fewer instructions (shallower
+	 * b-trees) and a commit a quarter of the WAL frames (two write()s
+	 * each); a point read is no slower.  Old dbs keep their size. */
 	snprintf(sql, sizeof(sql),
-		 "PRAGMA page_size = 4096; PRAGMA cache_size = -%lld;"
+		 "PRAGMA page_size = 16384; PRAGMA cache_size = -%lld;"
 		 " PRAGMA mmap_size = %lld; PRAGMA temp_store = MEMORY;"
 		 " PRAGMA foreign_keys = OFF;",
 		 (long long)cache, (long long)mmap);
@@ -206,6 +215,11 @@ static int db_pragmas(struct db *db, const struct db_options *o, char *err,
 		goto fail;
 	if (o->read_only)
 		return DB_OK;
+	/* Like page_size, only a new db takes it: the pointer maps that let
+	 * db_defragment_step() give pages back a few at a time
+	 * (db_defrag.c).  An old db keeps what it has. */
+	if (db_sql(db, "PRAGMA auto_vacuum = INCREMENTAL;") != DB_OK)
+		goto fail;
 	if (db_sql(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
 	    != DB_OK)
 		goto fail;
@@ -221,24 +235,38 @@ fail:
 	return DB_ERR_SQLITE;
 }
 
+/*
+ * SQLite's memory statistics take a global mutex around every malloc and
+ * free (two of each per statement step): 7% of a put's instructions.
+ * cetcd never asks for the statistics.  This must run before SQLite
+ * initialises; if someone initialised it first, the call fails harmlessly.
+ */
+static void db_global_config(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int db_open(const char *path, const struct db_options *opts, struct db **out,
 	    char *err, size_t err_len)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	static const struct db_options defaults;
 	const struct db_options *o = opts ? opts : &defaults;
 	struct db *db = NULL;
 	int flags, rc, fd;
 
 	*out = NULL;
+	pthread_once(&once, db_global_config);
 	db = calloc(1, sizeof(*db));
 	if (!db) {
 		db_seterr(err, err_len, path, "out of memory");
 		return DB_ERR_NOMEM;
 	}
 	db->read_only = o->read_only;
+	db->path = strdup(path);
 	db->n_slots = 64;
 	db->slots = calloc(db->n_slots, sizeof(*db->slots));
-	if (!db->slots) {
+	if (!db->slots || !db->path) {
 		rc = DB_ERR_NOMEM;
 		db_seterr(err, err_len, path, "out of memory");
 		goto err_free;
@@ -281,6 +309,7 @@ err_close:
 	sqlite3_close(db->conn);
 err_free:
 	free(db->slots);
+	free(db->path);
 	free(db);
 	return rc;
 }
@@ -289,6 +318,10 @@ void db_close(struct db *db)
 {
 	if (!db)
 		return;
+	/* A worker must not outlive its writer (db.h says stop it first);
+	 * stopping it here beats a dangling pointer. */
+	if (db->ckpt)
+		db_ckpt_stop(db->ckpt);
 	if (db->in_batch)
 		db_batch_rollback(db);
 	db_idle_read_end(db);
@@ -296,8 +329,13 @@ void db_close(struct db *db)
 		sqlite3_finalize(db->slots[i].st);
 	sqlite3_close(db->conn);
 	free(db->slots);
+	free(db->path);
 	free(db);
 }
+
+const char *db_path_of(const struct db *db) { return db->path; }
+struct db_ckpt *db_ckpt_of(const struct db *db) { return db->ckpt; }
+void db_ckpt_attach(struct db *db, struct db_ckpt *c) { db->ckpt = c; }
 
 sqlite3 *db_sqlite(struct db *db) { return db->conn; }
 const char *db_errmsg(struct db *db) { return sqlite3_errmsg(db->conn); }
@@ -361,6 +399,9 @@ int db_batch_begin(struct db *db)
 	if (db->read_only || db->in_batch || db->read_depth)
 		return DB_ERR_STATE;
 	db_idle_read_end(db);
+	/* With no read txn of ours left, a TRUNCATE checkpoint can finish. */
+	if (db->ckpt)
+		db_ckpt_gate(db->ckpt);
 	/* IMMEDIATE takes the write lock now, so a batch never fails half way
 	 * for want of it. */
 	if (db_sql(db, "BEGIN IMMEDIATE") != DB_OK) {
@@ -402,6 +443,7 @@ void db_batch_rollback(struct db *db)
 }
 
 bool db_in_batch(const struct db *db) { return db->in_batch; }
+bool db_read_only(const struct db *db) { return db->read_only; }
 uint64_t db_generation(const struct db *db) { return db->generation; }
 
 int db_read_begin(struct db *db)

@@ -42,6 +42,9 @@ enum db_err {
 	DB_ERR_SCHEMA = -3,	/* schema version newer than this binary */
 	DB_ERR_NOT_FOUND = -4,
 	DB_ERR_STATE = -5,	/* misuse: batch already open / not open, read-only */
+	DB_ERR_CANCELED = -6,	/* a queued request dropped by a stop */
+	DB_ERR_BUSY = -7,	/* could not finish for readers/the writer */
+	DB_ERR_IO = -8,		/* a file operation failed (errno in the message) */
 };
 
 struct db;
@@ -82,6 +85,7 @@ int db_batch_begin(struct db *db);
 int db_batch_commit(struct db *db);
 void db_batch_rollback(struct db *db);
 bool db_in_batch(const struct db *db);
+bool db_read_only(const struct db *db);
 /* Changes whenever state visible through this connection may have changed
  * other than by this connection's own committed writes (rollback). */
 uint64_t db_generation(const struct db *db);
@@ -173,5 +177,114 @@ int64_t db_size_in_use_bytes(struct db *db); /* minus the free pages */
  * and checkpoint off the apply path).
  */
 int db_checkpoint(struct db *db, bool passive);
+
+/*
+ * Defragment: give free pages back to the filesystem (etcd's
+ * Maintenance.Defragment), without stopping writes for long; why not
+ * VACUUM or VACUUM INTO is told in db_defrag.c.
+ *
+ * New dbs are made with auto_vacuum = INCREMENTAL.
+ *   db_defragment_step  moves at most max_pages pages from the end of the
+ *                       file into free slots and cuts them off: one short
+ *                       write transaction (the open batch, or its own).
+ *                       *done (may be NULL) when no free page is left.
+ *                       DB_ERR_STATE on a db made before auto_vacuum was
+ *                       set (convert it with db_defragment once).
+ *   db_defragment       all steps, each in its own batch, then a TRUNCATE
+ *                       checkpoint, after which the file has shrunk.  On an
+ *                       old db, first one VACUUM (writes wait for it).
+ * Between steps, Apply batches run as usual: storaged interleaves them
+ * on its loop.  Without a final checkpoint, the file shrinks at the next
+ * checkpoint that catches up (the worker's).  Needs no open batch.
+ */
+#define DB_DEFRAG_STEP_PAGES 256
+int db_defragment_step(struct db *db, int64_t max_pages, bool *done);
+int db_defragment(struct db *db);
+/* Pages on the freelist (PRAGMA freelist_count); -1 on error. */
+int64_t db_free_pages(struct db *db);
+/* The db can be defragmented in steps (auto_vacuum = INCREMENTAL). */
+bool db_defrag_incremental(struct db *db);
+
+/* Size of the db's -wal file in bytes (0 if none). */
+int64_t db_wal_bytes(const char *db_path);
+
+/*
+ * The checkpoint worker: checkpoints off the commit path (STYLE.md 10).
+ *
+ * The writer opens its struct db with wal_autocheckpoint < 0, so that no
+ * commit ever copies the SQLite WAL back into the db file, and starts one
+ * worker on the same path.  The worker has its own thread and its own
+ * SQLite connection, and runs requests one at a time in FIFO order.  It
+ * posts each completion to an eventfd; the caller watches db_ckpt_fd()
+ * on its event loop and calls db_ckpt_dispatch() when it is readable,
+ * which runs the callbacks of finished requests, in request order, on the
+ * caller's thread.  So callbacks never run on the worker.
+ *
+ * Modes:
+ *   DB_CKPT_PASSIVE   copy what can be copied without waiting for anyone;
+ *                     never delays the writer or a reader.
+ *   DB_CKPT_TRUNCATE  copy everything and truncate the -wal file to zero
+ *                     bytes.  The writer's next db_batch_begin() waits at a
+ *                     gate while the worker takes the write lock, waits for
+ *                     readers of old snapshots and copies the rest: cheap
+ *                     right after a passive one.  Without the gate a writer
+ *                     that never pauses would starve it (it holds the lock
+ *                     all but microseconds at a time).  A reader holding an
+ *                     old snapshot makes it give up after 250 ms with
+ *                     DB_ERR_BUSY: the writer never waits longer than that.
+ *   DB_CKPT_AUTO      PASSIVE, then TRUNCATE only if the -wal file is still
+ *                     above wal_limit_bytes: what storaged asks after each
+ *                     Apply batch.  SQLite rewinds the WAL by itself when a
+ *                     passive checkpoint caught up with everything; the
+ *                     truncate bounds the file when it cannot catch up (a
+ *                     writer that never pauses).
+ *
+ *   db_ckpt_start -> request ... (fd readable) -> dispatch ... -> stop
+ *
+ * db_ckpt_stop() waits for the request in progress, then runs, on the
+ * caller's thread, the callback of every request not yet dispatched: the
+ * finished ones with their result, the others with DB_ERR_CANCELED.
+ * Requests, callbacks and dispatch belong to one thread (the caller's);
+ * a callback may queue a new request but must not stop the worker.
+ */
+enum db_ckpt_mode { DB_CKPT_PASSIVE, DB_CKPT_TRUNCATE, DB_CKPT_AUTO };
+
+struct db_ckpt_result {
+	int rc;			/* DB_OK, DB_ERR_BUSY (partly done), ... */
+	enum db_ckpt_mode mode;	/* as requested */
+	bool truncated;		/* AUTO: it went on to a TRUNCATE */
+	int64_t wal_frames;	/* frames in the WAL when it ran, -1 unknown */
+	int64_t copied_frames;	/* of those, now in the db file */
+	int64_t wal_bytes;	/* size of the -wal file afterwards */
+};
+typedef void (*db_ckpt_done_fn)(void *arg, const struct db_ckpt_result *r);
+
+struct db_ckpt;
+
+/* A worker for the writer's db (not read-only; one per writer), which
+ * must outlive it: db_ckpt_stop() before db_close().  wal_limit_bytes:
+ * AUTO's threshold; 0 = 64 MiB.  On error returns a negative code with a
+ * message in err. */
+int db_ckpt_start(struct db *writer, int64_t wal_limit_bytes,
+		  struct db_ckpt **out, char *err, size_t err_len);
+/* Readable when finished requests wait for db_ckpt_dispatch(). */
+int db_ckpt_fd(const struct db_ckpt *c);
+/* Queues a request; fn(arg, result) runs later from dispatch or stop.
+ * DB_ERR_NOMEM (fn never runs) or DB_ERR_STATE after a stop began. */
+int db_ckpt_request(struct db_ckpt *c, enum db_ckpt_mode mode,
+		    db_ckpt_done_fn fn, void *arg);
+/* Runs the callbacks of the requests finished so far; returns how many. */
+int db_ckpt_dispatch(struct db_ckpt *c);
+/* Requests queued or running, not yet dispatched. */
+int db_ckpt_outstanding(const struct db_ckpt *c);
+void db_ckpt_stop(struct db_ckpt *c);
+
+/* Between db.c and db_checkpoint.c only: the path the db was opened
+ * with; the worker attached to a writer; the writer's wait while a
+ * TRUNCATE wants it out of the way (called by db_batch_begin). */
+const char *db_path_of(const struct db *db);
+struct db_ckpt *db_ckpt_of(const struct db *db);
+void db_ckpt_attach(struct db *db, struct db_ckpt *c);
+void db_ckpt_gate(struct db_ckpt *c);
 
 #endif

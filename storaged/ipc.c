@@ -14,6 +14,11 @@
  *
  * so a burst of PERSISTs costs one fsync (group commit), and no PERSIST is
  * acknowledged before its entries are durable.
+ *
+ * Streams (DB_STREAM, INSTALL_SNAPSHOT) belong to the connection that
+ * opened them: the store drops them when it closes.  On SIGTERM,
+ * ipc_server_drain() stops reading, flushes (one fdatasync) and waits for
+ * the answers to be written, so the batch in hand is answered before exit.
  */
 #include "config.h"
 
@@ -54,14 +59,16 @@ struct ipc_server {
 	int flush_pending;
 };
 
-typedef int handler_fn(struct store *s, const Cetcd__Storage__Envelope *req,
+/* owner: the connection, for requests that keep per-connection state
+ * (streams). */
+typedef int handler_fn(struct store *s, const void *owner, const Cetcd__Storage__Envelope *req,
     Cetcd__Storage__Envelope *ans, char *err, size_t errlen);
 
 #define NEW(type, init) ({ type *_p = malloc(sizeof(type)); if (_p) init(_p); _p; })
 
 /* Each handler allocates its answer body into ans. */
 #define HANDLER(name, Req, field, Resp, init, ans_field, ans_case, call) \
-	static int name(struct store *s, const Cetcd__Storage__Envelope *req, \
+	static int name(struct store *s, const void *owner, const Cetcd__Storage__Envelope *req, \
 	    Cetcd__Storage__Envelope *ans, char *err, size_t errlen) \
 	{ \
 		Resp *out = NEW(Resp, init); \
@@ -109,16 +116,50 @@ HANDLER(h_status, Cetcd__Storage__StatusRequest, status_request,
     status_response, CETCD__STORAGE__ENVELOPE__BODY_STATUS_RESPONSE,
     store_status(s, out, err, errlen))
 
-/* Requests that exist in the protocol but that this storaged cannot serve
- * yet get an ERROR answer naming them; anything else closes the channel. */
-static int h_unsupported(struct store *s, const Cetcd__Storage__Envelope *req,
-    Cetcd__Storage__Envelope *ans, char *err, size_t errlen)
-{
-	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
-	    &cetcd__storage__msg_type__descriptor, req->type);
-	snprintf(err, errlen, "%s is not supported by this cetcd-storaged", v ? v->name : "request");
-	return -1;
-}
+HANDLER(h_read_txn, Cetcd__Storage__ReadTxnRequest, read_txn_request,
+    Cetcd__Storage__ReadTxnResponse, cetcd__storage__read_txn_response__init,
+    read_txn_response, CETCD__STORAGE__ENVELOPE__BODY_READ_TXN_RESPONSE,
+    store_read_txn(s, r, out, err, errlen))
+HANDLER(h_events_since, Cetcd__Storage__EventsSinceRequest, events_since_request,
+    Cetcd__Storage__EventsSinceResponse, cetcd__storage__events_since_response__init,
+    events_since_response, CETCD__STORAGE__ENVELOPE__BODY_EVENTS_SINCE_RESPONSE,
+    store_events_since(s, r, out, err, errlen))
+HANDLER(h_leases, Cetcd__Storage__LeasesRequest, leases_request,
+    Cetcd__Storage__LeasesResponse, cetcd__storage__leases_response__init,
+    leases_response, CETCD__STORAGE__ENVELOPE__BODY_LEASES_RESPONSE,
+    store_leases(s, r, out, err, errlen))
+HANDLER(h_auth_state, Cetcd__Storage__AuthStateRequest, auth_state_request,
+    Cetcd__Storage__AuthStateResponse, cetcd__storage__auth_state_response__init,
+    auth_state_response, CETCD__STORAGE__ENVELOPE__BODY_AUTH_STATE_RESPONSE,
+    store_auth_state(s, out, err, errlen))
+HANDLER(h_compact, Cetcd__Storage__CompactRequest, compact_request,
+    Cetcd__Storage__CompactResponse, cetcd__storage__compact_response__init,
+    compact_response, CETCD__STORAGE__ENVELOPE__BODY_COMPACT_RESPONSE,
+    store_compact(s, r, out, err, errlen))
+HANDLER(h_defragment, Cetcd__Storage__DefragmentRequest, defragment_request,
+    Cetcd__Storage__DefragmentResponse, cetcd__storage__defragment_response__init,
+    defragment_response, CETCD__STORAGE__ENVELOPE__BODY_DEFRAGMENT_RESPONSE,
+    store_defragment(s, out, err, errlen))
+HANDLER(h_hash, Cetcd__Storage__HashRequest, hash_request,
+    Cetcd__Storage__HashResponse, cetcd__storage__hash_response__init,
+    hash_response, CETCD__STORAGE__ENVELOPE__BODY_HASH_RESPONSE,
+    store_hash(s, out, err, errlen))
+HANDLER(h_hash_kv, Cetcd__Storage__HashKVRequest, hash_kv_request,
+    Cetcd__Storage__HashKVResponse, cetcd__storage__hash_kvresponse__init,
+    hash_kv_response, CETCD__STORAGE__ENVELOPE__BODY_HASH_KV_RESPONSE,
+    store_hash_kv(s, r, out, err, errlen))
+HANDLER(h_create_snapshot, Cetcd__Storage__CreateSnapshotRequest, create_snapshot_request,
+    Cetcd__Storage__CreateSnapshotResponse, cetcd__storage__create_snapshot_response__init,
+    create_snapshot_response, CETCD__STORAGE__ENVELOPE__BODY_CREATE_SNAPSHOT_RESPONSE,
+    store_create_snapshot(s, r, out, err, errlen))
+HANDLER(h_install_snapshot, Cetcd__Storage__InstallSnapshotRequest, install_snapshot_request,
+    Cetcd__Storage__InstallSnapshotResponse, cetcd__storage__install_snapshot_response__init,
+    install_snapshot_response, CETCD__STORAGE__ENVELOPE__BODY_INSTALL_SNAPSHOT_RESPONSE,
+    store_install_snapshot(s, owner, r, out, err, errlen))
+HANDLER(h_db_stream, Cetcd__Storage__DbStreamRequest, db_stream_request,
+    Cetcd__Storage__DbStreamResponse, cetcd__storage__db_stream_response__init,
+    db_stream_response, CETCD__STORAGE__ENVELOPE__BODY_DB_STREAM_RESPONSE,
+    store_db_stream(s, owner, r, out, err, errlen))
 
 static const struct dispatch {
 	handler_fn *fn;
@@ -132,17 +173,17 @@ static const struct dispatch {
 	[CETCD__STORAGE__MSG_TYPE__MSG_TERM_REQUEST] = { h_term, 0 },
 	[CETCD__STORAGE__MSG_TYPE__MSG_READ_RANGE_REQUEST] = { h_read_range, 0 },
 	[CETCD__STORAGE__MSG_TYPE__MSG_STATUS_REQUEST] = { h_status, 0 },
-	[CETCD__STORAGE__MSG_TYPE__MSG_CREATE_SNAPSHOT_REQUEST] = { h_unsupported, 0 },
-	[CETCD__STORAGE__MSG_TYPE__MSG_INSTALL_SNAPSHOT_REQUEST] = { h_unsupported, 0 },
-	[CETCD__STORAGE__MSG_TYPE__MSG_DB_STREAM_REQUEST] = { h_unsupported, 0 },
-	[CETCD__STORAGE__MSG_TYPE__MSG_READ_TXN_REQUEST] = { h_unsupported, 0 },
-	[CETCD__STORAGE__MSG_TYPE__MSG_EVENTS_SINCE_REQUEST] = { h_unsupported, 0 },
-	[CETCD__STORAGE__MSG_TYPE__MSG_LEASES_REQUEST] = { h_unsupported, 0 },
-	[CETCD__STORAGE__MSG_TYPE__MSG_AUTH_STATE_REQUEST] = { h_unsupported, 0 },
-	[CETCD__STORAGE__MSG_TYPE__MSG_COMPACT_REQUEST] = { h_unsupported, 0 },
-	[CETCD__STORAGE__MSG_TYPE__MSG_DEFRAGMENT_REQUEST] = { h_unsupported, 0 },
-	[CETCD__STORAGE__MSG_TYPE__MSG_HASH_REQUEST] = { h_unsupported, 0 },
-	[CETCD__STORAGE__MSG_TYPE__MSG_HASH_KV_REQUEST] = { h_unsupported, 0 },
+	[CETCD__STORAGE__MSG_TYPE__MSG_CREATE_SNAPSHOT_REQUEST] = { h_create_snapshot, 0 },
+	[CETCD__STORAGE__MSG_TYPE__MSG_INSTALL_SNAPSHOT_REQUEST] = { h_install_snapshot, 0 },
+	[CETCD__STORAGE__MSG_TYPE__MSG_DB_STREAM_REQUEST] = { h_db_stream, 0 },
+	[CETCD__STORAGE__MSG_TYPE__MSG_READ_TXN_REQUEST] = { h_read_txn, 0 },
+	[CETCD__STORAGE__MSG_TYPE__MSG_EVENTS_SINCE_REQUEST] = { h_events_since, 0 },
+	[CETCD__STORAGE__MSG_TYPE__MSG_LEASES_REQUEST] = { h_leases, 0 },
+	[CETCD__STORAGE__MSG_TYPE__MSG_AUTH_STATE_REQUEST] = { h_auth_state, 0 },
+	[CETCD__STORAGE__MSG_TYPE__MSG_COMPACT_REQUEST] = { h_compact, 0 },
+	[CETCD__STORAGE__MSG_TYPE__MSG_DEFRAGMENT_REQUEST] = { h_defragment, 0 },
+	[CETCD__STORAGE__MSG_TYPE__MSG_HASH_REQUEST] = { h_hash, 0 },
+	[CETCD__STORAGE__MSG_TYPE__MSG_HASH_KV_REQUEST] = { h_hash_kv, 0 },
 };
 
 static int pack_envelope(Cetcd__Storage__Envelope *env, struct answer *a)
@@ -222,7 +263,7 @@ static void on_frame(struct frame_conn *fc, const uint8_t *payload, size_t len, 
 		ans.request_id = req->request_id;
 		a->request_id = req->request_id;
 		a->needs_sync = dispatch[req->type].needs_sync;
-		rc = dispatch[req->type].fn(srv->store, req, &ans, err, sizeof(err));
+		rc = dispatch[req->type].fn(srv->store, c, req, &ans, err, sizeof(err));
 		if (rc == 0)
 			rc = pack_envelope(&ans, a);
 		if (rc != 0 && pack_error(req->request_id, *err ? err : "out of memory", a) == 0)
@@ -303,6 +344,7 @@ static void flush(evutil_socket_t fd, short what, void *arg)
 			free(a);
 		}
 		if (c->dead) {
+			store_drop_streams(srv->store, c);
 			answers_free(c);
 			*pp = c->next;
 			free(c);
@@ -347,6 +389,30 @@ int ipc_server_add(struct ipc_server *srv, int fd)
 	return 0;
 }
 
+static int output_pending(struct ipc_server *srv)
+{
+	for (struct ipc_conn *c = srv->conns; c; c = c->next)
+		if (!c->dead && (c->head || frame_conn_pending(c->fc)))
+			return 1;
+	return 0;
+}
+
+void ipc_server_drain(struct ipc_server *srv, int timeout_ms)
+{
+	if (!srv)
+		return;
+	/* Nothing new is taken in; what was read is answered. */
+	for (struct ipc_conn *c = srv->conns; c; c = c->next)
+		if (!c->dead)
+			frame_conn_set_reading(c->fc, false);
+	flush(-1, 0, srv);
+	for (int waited = 0; waited < timeout_ms && output_pending(srv); waited += 10) {
+		struct timeval tv = { 0, 10000 };
+		event_base_loopexit(srv->base, &tv);
+		event_base_dispatch(srv->base);
+	}
+}
+
 void ipc_server_free(struct ipc_server *srv)
 {
 	if (!srv)
@@ -355,6 +421,7 @@ void ipc_server_free(struct ipc_server *srv)
 	while (srv->conns) {
 		struct ipc_conn *c = srv->conns;
 		srv->conns = c->next;
+		store_drop_streams(srv->store, c);
 		conn_close(c, NULL);
 		answers_free(c);
 		free(c);

@@ -20,7 +20,12 @@ struct ipc_server;
 struct ipc_server *ipc_server_new(struct event_base *base, struct store *store);
 /* Serves the protocol on fd (owned from now on). Returns 0 or -1. */
 int ipc_server_add(struct ipc_server *srv, int fd);
-/* Answers what is in hand (after one fdatasync), then frees everything. */
+/* For a clean stop (SIGTERM): stops reading, answers every request read so
+ * far (PERSISTs after their fdatasync) and runs the loop until the answers
+ * are written or timeout_ms passed. */
+void ipc_server_drain(struct ipc_server *srv, int timeout_ms);
+/* Answers what is in hand (after one fdatasync), then frees everything;
+ * answers not yet written to their sockets are dropped (drain first). */
 void ipc_server_free(struct ipc_server *srv);
 
 #endif

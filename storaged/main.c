@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,7 +106,23 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	if (store_open(&s.store, &s.dd, err, sizeof(err)) != 0) {
+	struct store_options so;
+	store_options_init(&so);
+	so.snapshot_count = s.cfg.snapshot_count;
+	so.max_wals = s.cfg.max_wals > UINT_MAX ? UINT_MAX : (unsigned)s.cfg.max_wals;
+	so.max_snapshots = s.cfg.max_snapshots > UINT_MAX ? UINT_MAX : (unsigned)s.cfg.max_snapshots;
+	so.quota_bytes = s.cfg.quota_backend_bytes;
+	/* etcd's quota.go: <0 disables, 0 is the default, above 8 GiB is
+	 * allowed with a warning. */
+	if (so.quota_bytes < 0) {
+		fprintf(stderr, "cetcd-storaged: disabled backend quota (--quota-backend-bytes %lld)\n",
+		    (long long)so.quota_bytes);
+	} else if (so.quota_bytes > STORE_MAX_QUOTA_BYTES) {
+		fprintf(stderr, "cetcd-storaged: quota exceeds the maximum value: --quota-backend-bytes %lld"
+		    " is above %lld bytes; too large a db may suffer long pauses\n",
+		    (long long)so.quota_bytes, (long long)STORE_MAX_QUOTA_BYTES);
+	}
+	if (store_open(&s.store, &s.dd, &so, err, sizeof(err)) != 0) {
 		fprintf(stderr, "cetcd-storaged: %s\n", err);
 		store_close(&s.store);
 		datadir_close(&s.dd);
@@ -127,6 +144,9 @@ int main(int argc, char **argv)
 	if (!s.listener)
 		goto out;
 	event_base_dispatch(s.base);
+	/* SIGTERM: the batch in hand is answered (after its fdatasync), then
+	 * the process exits 0. */
+	ipc_server_drain(s.ipc, 5000);
 	rc = 0;
 out:
 	if (s.listener) {

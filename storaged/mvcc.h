@@ -24,9 +24,14 @@
  *
  * Memory.  Results point into memory owned by the result object (range,
  * event list) or by the txn (put/delete results, events): valid until the
- * matching *_free / mvcc_txn_free.  Input pointers are not kept.
+ * matching *_free / mvcc_txn_free.  Input pointers are not kept.  A store on
+ * a writer db keeps a mirror of table cur in memory (each key and three
+ * integers, about 60 bytes plus the key), so that a put does not read cur
+ * first: etcd keeps far more, its whole key index.  It is rebuilt from
+ * cur at open and after a rollback.
  *
- * Threads: one thread per store (it shares its struct db's connection).
+ * Threads: one thread per store (it shares its struct db's connection),
+ * and one store per writer db: its mirror of cur assumes no other writes.
  */
 #ifndef CETCD_STORAGED_MVCC_H
 #define CETCD_STORAGED_MVCC_H
@@ -212,9 +217,27 @@ int mvcc_delete_range(struct mvcc_store *s, const struct mvcc_delete_req *req,
  * rev <= last compaction -> COMPACTED.  Keeps, for each key live at rev,
  * its newest revision at or below rev; drops tombstones at or below rev
  * and everything else below rev.  Reads at revisions >= rev still answer
- * as before; reads below rev get COMPACTED.  Runs inside the open batch
- * (or its own).
+ * as before; reads below rev get COMPACTED.
+ *
+ * In two parts, as etcd does it (a compaction point set at once, then
+ * deletes in batches of --experimental-compaction-batch-limit):
+ *   mvcc_compact_begin  records rev durably in the open batch (or its
+ *                       own): from then on reads below rev fail, and
+ *                       compaction_revision is rev.  A begin while one is
+ *                       pending takes over from it.
+ *   mvcc_compact_step   deletes at most about limit rows (rev rows
+ *                       deleted, or keys visited with nothing to delete),
+ *                       in the open batch or its own; *done (may be NULL)
+ *                       when nothing is left.  Invisible to reads,
+ *                       revisions and hashes: call it between Apply
+ *                       batches, each in its own batch, so that no batch
+ *                       waits for a whole compaction.
+ *   mvcc_store_open     finishes a compaction left pending (writer only).
+ * mvcc_compact = begin + steps to the end, all in one batch.
  */
+int mvcc_compact_begin(struct mvcc_store *s, int64_t rev);
+int mvcc_compact_step(struct mvcc_store *s, int64_t limit, bool *done);
+bool mvcc_compact_pending(struct mvcc_store *s);
 int mvcc_compact(struct mvcc_store *s, int64_t rev);
 
 /*

@@ -1,9 +1,12 @@
 # The SQLite database and the revisioned (MVCC) key-value store of
-# cetcd-storaged: storaged/db.{c,h}, storaged/mvcc.{c,h}.  Included from
+# cetcd-storaged: storaged/db*.{c,h}, storaged/mvcc*.{c,h}.  Included from
 # storaged/local.mk.
 storaged_libstoraged_a_SOURCES += \
-	storaged/db.c storaged/db.h \
-	storaged/mvcc.c storaged/mvcc.h
+	storaged/db.c storaged/db.h storaged/db_checkpoint.c storaged/db_defrag.c \
+	storaged/mvcc.c storaged/mvcc.h storaged/mvcc_int.h \
+	storaged/mvcc_txn.c storaged/mvcc_range.c storaged/mvcc_compact.c \
+	storaged/mvcc_hash.c storaged/mvcc_events.c storaged/mvcc_lease.c \
+	storaged/mvcc_index.c
 
 MVCC_TEST_LIBS = storaged/libstoraged.a common/libcommon.a $(SQLITE3_LIBS) \
 	$(PTHREAD_LIBS)

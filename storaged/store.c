@@ -9,6 +9,12 @@
  * before it (group commit); APPLY commits the effects of a batch of entries
  * and the applied index in one SQLite transaction, so replaying entries
  * after a crash is idempotent.  Any WAL failure is sticky (s->failed).
+ * Snapshots and db streams are in store_snap.c, reads and maintenance in
+ * store_read.c.
+ *
+ * Start-up, as etcd's restartNode: the newest snapshot file that the WAL
+ * has a marker for (at or below the last commit index) gives the log's
+ * start; the WAL is read from it on.
  */
 #include "config.h"
 
@@ -17,15 +23,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <sqlite3.h>
-
 #include "proto/etcdserver.pb-c.h"
 #include "storaged/db.h"
 #include "storaged/mvcc.h"
+#include "storaged/snap.h"
 #include "storaged/store.h"
+#include "storaged/store_int.h"
 #include "storaged/wal.h"
-
-#define NEW(type, init) ({ type *_p = malloc(sizeof(type)); if (_p) init(_p); _p; })
 
 static Raftpb__Entry *entry_copy_from(const uint8_t *data, size_t len)
 {
@@ -56,7 +60,84 @@ static void log_truncate_from(struct store *s, uint64_t index)
 
 uint64_t store_last_index(const struct store *s)
 {
-	return s->n_ents ? s->ents[s->n_ents - 1]->index : s->snap_index;
+	return s->n_ents ? s->ents[s->n_ents - 1]->index : s->log_index;
+}
+
+void store_log_compact_to(struct store *s, uint64_t index)
+{
+	size_t k = 0;
+
+	if (index <= s->log_index)
+		return;
+	while (k < s->n_ents && s->ents[k]->index <= index)
+		k++;
+	if (k == 0)
+		return;
+	s->log_index = s->ents[k - 1]->index;
+	s->log_term = s->ents[k - 1]->term;
+	for (size_t i = 0; i < k; i++)
+		protobuf_c_message_free_unpacked(&s->ents[i]->base, NULL);
+	memmove(s->ents, s->ents + k, (s->n_ents - k) * sizeof(*s->ents));
+	s->n_ents -= k;
+}
+
+void store_log_reset(struct store *s, uint64_t index, uint64_t term)
+{
+	log_truncate_from(s, 0);
+	s->log_index = index;
+	s->log_term = term;
+}
+
+void store_options_init(struct store_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->snapshot_count = STORE_DEFAULT_SNAPSHOT_COUNT;
+	o->max_wals = WAL_DEFAULT_MAX_WALS;
+	o->max_snapshots = SNAP_DEFAULT_MAX_SNAPSHOTS;
+}
+
+static void wal_opts(const struct store *s, struct wal_options *o)
+{
+	wal_options_init(o);
+	o->max_wals = s->opts.max_wals;
+}
+
+/* The newest snapshot file the WAL vouches for, or none (0, 0). */
+static int load_snapshot(struct store *s, char *err, size_t errlen)
+{
+	struct wal_snapshot *valid = NULL;
+	struct wal_error we = { 0 };
+	struct snap_error se = { 0 };
+	struct snap_file f = { 0 };
+	size_t n = 0;
+	int rc;
+
+	if (wal_valid_snapshots(s->dd->wal, &valid, &n, &we) != WAL_OK) {
+		snprintf(err, errlen, "%s", we.msg);
+		return -1;
+	}
+	rc = n ? snap_load(s->snap, valid, n, &f, &se) : SNAP_ENOSNAP;
+	free(valid);
+	if (rc == SNAP_ENOSNAP)
+		return 0;
+	if (rc != SNAP_OK) {
+		snprintf(err, errlen, "%s", se.msg);
+		return -1;
+	}
+	Raftpb__Snapshot *sn = raftpb__snapshot__unpack(NULL, f.len, f.data);
+	snap_file_free(&f);
+	if (!sn || !sn->metadata) {
+		if (sn)
+			raftpb__snapshot__free_unpacked(sn, NULL);
+		snprintf(err, errlen, "snapshot %016llx-%016llx.snap does not decode as raftpb.Snapshot",
+		    (unsigned long long)f.term, (unsigned long long)f.index);
+		return -1;
+	}
+	s->snap_index = s->log_index = sn->metadata->index;
+	s->snap_term = s->log_term = sn->metadata->term;
+	s->snap_conf = sn->metadata->conf_state ? store_msg_copy(&sn->metadata->conf_state->base) : NULL;
+	raftpb__snapshot__free_unpacked(sn, NULL);
+	return 0;
 }
 
 static int load_wal(struct store *s, char *err, size_t errlen)
@@ -65,8 +146,10 @@ static int load_wal(struct store *s, char *err, size_t errlen)
 	struct wal_contents c = { 0 };
 	struct wal_error we = { 0 };
 
-	wal_options_init(&o);
-	if (wal_open(s->dd->wal, 0, 0, &o, &s->wal, &c, &we) != WAL_OK) {
+	if (load_snapshot(s, err, errlen))
+		return -1;
+	wal_opts(s, &o);
+	if (wal_open(s->dd->wal, s->snap_index, s->snap_term, &o, &s->wal, &c, &we) != WAL_OK) {
 		snprintf(err, errlen, "%s", we.msg);
 		return -1;
 	}
@@ -103,20 +186,48 @@ static int load_wal(struct store *s, char *err, size_t errlen)
 	return rc;
 }
 
-int store_open(struct store *s, const struct datadir *dd, char *err, size_t errlen)
+void store_applier_reset(struct store *s)
 {
+	s->applier.store = s->mvcc;
+	s->applier.member_id = s->node_id;
+	s->applier.quota_bytes = s->opts.quota_bytes;
+	apply_alarms_load(&s->applier);
+}
+
+int store_open(struct store *s, const struct datadir *dd, const struct store_options *opts,
+    char *err, size_t errlen)
+{
+	struct snap_options so;
+	struct snap_error se = { 0 };
+
 	memset(s, 0, sizeof(*s));
 	raftpb__hard_state__init(&s->hard_state);
 	s->dd = dd;
+	if (opts)
+		s->opts = *opts;
+	else
+		store_options_init(&s->opts);
+	if (s->opts.snapshot_count == 0)
+		s->opts.snapshot_count = STORE_DEFAULT_SNAPSHOT_COUNT;
+	if (s->opts.quota_bytes == 0)
+		s->opts.quota_bytes = STORE_DEFAULT_QUOTA_BYTES;
+	s->next_stream_id = 1;
 	if (db_open(dd->db, NULL, &s->db, err, errlen) != DB_OK)
 		return -1;
 	if (mvcc_store_open(s->db, &s->mvcc) != MVCC_OK) {
 		snprintf(err, errlen, "cannot open the key-value store in %s", dd->db);
 		return -1;
 	}
-	s->applier.store = s->mvcc;
+	snap_options_init(&so);
+	so.max_snapshots = s->opts.max_snapshots;
+	if (snap_open(dd->snap, &so, &s->snap, &se) != SNAP_OK) {
+		snprintf(err, errlen, "%s", se.msg);
+		return -1;
+	}
+	store_remove_stream_leftovers(s);
 	if (wal_exists(dd->wal) && load_wal(s, err, errlen) != 0)
 		return -1;
+	store_applier_reset(s);
 	return 0;
 }
 
@@ -124,10 +235,15 @@ void store_close(struct store *s)
 {
 	struct wal_error we;
 
+	store_drop_streams(s, NULL);
 	if (s->wal)
 		wal_close(s->wal, &we);
 	log_truncate_from(s, 0);
 	free(s->ents);
+	if (s->snap_conf)
+		raftpb__conf_state__free_unpacked(s->snap_conf, NULL);
+	if (s->snap)
+		snap_close(s->snap);
 	if (s->mvcc)
 		mvcc_store_close(s->mvcc);
 	if (s->db)
@@ -150,14 +266,32 @@ int store_bootstrap(struct store *s, const Cetcd__Storage__BootstrapRequest *req
 	md.nodeid = req->node_id;
 	md.clusterid = req->cluster_id;
 	size_t n = protobuf_c_message_pack(&md.base, buf);
-	wal_options_init(&o);
+	/* The initial members are applied state "before any entry": written
+	 * first, so that a crash before the WAL exists leaves a fresh member
+	 * whose next BOOTSTRAP writes them again. */
+	if (req->n_members) {
+		if (db_batch_begin(s->db) != DB_OK)
+			goto db_fail;
+		for (size_t i = 0; i < req->n_members; i++)
+			if (apply_member_put(s->db, req->members[i])) {
+				db_batch_rollback(s->db);
+				goto db_fail;
+			}
+		if (db_batch_commit(s->db) != DB_OK)
+			goto db_fail;
+	}
+	wal_opts(s, &o);
 	if (wal_create(s->dd->wal, buf, n, &o, &s->wal, &we) != WAL_OK) {
 		snprintf(err, errlen, "%s", we.msg);
 		return -1;
 	}
 	s->node_id = req->node_id;
 	s->cluster_id = req->cluster_id;
+	s->applier.member_id = s->node_id;
 	return 0;
+db_fail:
+	snprintf(err, errlen, "bootstrap: cannot store the members: %s", db_errmsg(s->db));
+	return -1;
 }
 
 int store_initial_state(struct store *s, const Cetcd__Storage__InitialStateRequest *req,
@@ -176,7 +310,19 @@ int store_initial_state(struct store *s, const Cetcd__Storage__InitialStateReque
 		*out->hard_state = s->hard_state;
 		out->hard_state->base.descriptor = &raftpb__hard_state__descriptor;
 	}
-	out->first_index = s->snap_index + 1;
+	if (s->snap_index) {
+		Raftpb__SnapshotMetadata *m = NEW(Raftpb__SnapshotMetadata, raftpb__snapshot_metadata__init);
+		if (!m)
+			goto nomem;
+		out->snapshot = m;
+		m->index = s->snap_index;
+		m->term = s->snap_term;
+		m->conf_state = s->snap_conf ? store_msg_copy(&s->snap_conf->base)
+		    : NEW(Raftpb__ConfState, raftpb__conf_state__init);
+		if (!m->conf_state)
+			goto nomem;
+	}
+	out->first_index = s->log_index + 1;
 	out->last_index = store_last_index(s);
 	if (s->n_ents) {
 		out->entries = calloc(s->n_ents, sizeof(*out->entries));
@@ -206,10 +352,65 @@ int store_initial_state(struct store *s, const Cetcd__Storage__InitialStateReque
 	out->applied_term = ap.term;
 	out->revision = mvcc_current_revision(s->mvcc);
 	out->compact_revision = mvcc_compact_revision(s->mvcc);
+
+	char version[64] = "";
+	bool auth = false;
+	if (apply_members_list(s->db, &out->members, &out->n_members) ||
+	    apply_alarms_list(s->db, ETCDSERVERPB__ALARM_TYPE__NONE, &out->alarms, &out->n_alarms) ||
+	    db_cluster_version_get(s->db, version, sizeof(version)) != DB_OK ||
+	    db_auth_enabled_get(s->db, &auth) != DB_OK ||
+	    db_auth_revision_get(s->db, &out->auth_revision) != DB_OK ||
+	    store_conf_state_get(s, &out->conf_state)) {
+		snprintf(err, errlen, "cannot read the applied state: %s", db_errmsg(s->db));
+		return -1;
+	}
+	out->auth_enabled = auth;
+	if (!(out->cluster_version = strdup(version)))
+		goto nomem;
+	if (!out->conf_state && s->snap_conf && !(out->conf_state = store_msg_copy(&s->snap_conf->base)))
+		goto nomem;
 	return 0;
 nomem:
 	snprintf(err, errlen, "out of memory");
 	return -1;
+}
+
+/* A snapshot from the leader, its db already installed: the file, the WAL
+ * marker, then the log starts after it (raft's MemoryStorage.ApplySnapshot
+ * drops every entry).  etcd's raftNode saves it the same way. */
+static int persist_snapshot(struct store *s, const Raftpb__Snapshot *sn, char *err, size_t errlen)
+{
+	Raftpb__ConfState *conf = NULL;
+
+	if (!sn->metadata || sn->metadata->index == 0) {
+		snprintf(err, errlen, "persist: an empty snapshot");
+		return -1;
+	}
+	if (sn->metadata->index <= s->snap_index)
+		return 0;	/* older than ours: nothing to keep */
+	if (sn->metadata->conf_state && !(conf = store_msg_copy(&sn->metadata->conf_state->base))) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (store_snapshot_save(s, sn, err, errlen)) {
+		if (conf)
+			raftpb__conf_state__free_unpacked(conf, NULL);
+		return -1;
+	}
+	store_log_reset(s, sn->metadata->index, sn->metadata->term);
+	if (s->snap_conf)
+		raftpb__conf_state__free_unpacked(s->snap_conf, NULL);
+	s->snap_conf = conf;
+	/* The configuration as of the snapshot is now the applied one. */
+	if (conf && (db_batch_begin(s->db) != DB_OK || store_conf_state_set(s, conf) ||
+	    db_batch_commit(s->db) != DB_OK)) {
+		if (db_in_batch(s->db))
+			db_batch_rollback(s->db);
+		snprintf(err, errlen, "persist: cannot store the snapshot's configuration: %s",
+		    db_errmsg(s->db));
+		return -1;
+	}
+	return 0;
 }
 
 int store_persist(struct store *s, const Cetcd__Storage__PersistRequest *req,
@@ -227,10 +428,8 @@ int store_persist(struct store *s, const Cetcd__Storage__PersistRequest *req,
 		    : "persist before bootstrap");
 		return -1;
 	}
-	if (req->snapshot) {
-		snprintf(err, errlen, "persist: snapshots are not supported yet");
+	if (req->snapshot && persist_snapshot(s, req->snapshot, err, errlen))
 		return -1;
-	}
 	if (n) {
 		we = calloc(n, sizeof(*we));
 		packed = calloc(n, sizeof(*packed));
@@ -304,9 +503,10 @@ int store_sync(struct store *s, char *err, size_t errlen)
 
 static int apply_entry(struct store *s, const Raftpb__Entry *e, Cetcd__Storage__EntryResult *r)
 {
+	if (e->type == RAFTPB__ENTRY_TYPE__EntryConfChange || e->type == RAFTPB__ENTRY_TYPE__EntryConfChangeV2)
+		return apply_conf_change(&s->applier, e, r);
 	if (e->type != RAFTPB__ENTRY_TYPE__EntryNormal || !e->has_data || e->data.len == 0) {
-		/* Empty entries of a new leader; configuration changes are
-		 * applied by the membership issue's code. */
+		/* The empty entry of a new leader. */
 		r->response_case = CETCD__STORAGE__ENTRY_RESULT__RESPONSE_EMPTY;
 		r->empty = NEW(Etcdserverpb__EmptyResponse, etcdserverpb__empty_response__init);
 		return r->empty ? 0 : -1;
@@ -359,22 +559,33 @@ int store_apply(struct store *s, const Cetcd__Storage__ApplyRequest *req,
 		last.index = e->index;
 		last.term = e->term;
 	}
+	if (req->conf_state && last.index > ap.index && store_conf_state_set(s, req->conf_state))
+		goto fail;
 	if (db_applied_set(s->db, &last) != DB_OK || db_consistent_index_set(s->db, last.index) != DB_OK ||
 	    db_batch_commit(s->db) != DB_OK) {
 		snprintf(err, errlen, "apply: commit failed: %s", db_errmsg(s->db));
-		db_batch_rollback(s->db);
+		if (db_in_batch(s->db))
+			db_batch_rollback(s->db);
+		apply_alarms_load(&s->applier);
 		return -1;
 	}
 	out->applied_index = last.index;
 	out->revision = mvcc_current_revision(s->mvcc);
+	/* The answer stands whatever happens to the snapshot: a failure
+	 * there is logged and sticky (s->failed) if the WAL broke. */
+	char serr[512];
+	if (store_maybe_snapshot(s, serr, sizeof(serr)))
+		fprintf(stderr, "cetcd-storaged: snapshot failed: %s\n", serr);
 	return 0;
 fail:
 	snprintf(err, errlen, "apply: the store failed; batch rolled back");
 	db_batch_rollback(s->db);
+	/* The rolled-back batch may have raised or cleared an alarm. */
+	apply_alarms_load(&s->applier);
 	return -1;
 }
 
-static Cetcd__Storage__Error *error_new(enum cetcd_err code, const char *msg)
+Cetcd__Storage__Error *store_error_new(enum cetcd_err code, const char *msg)
 {
 	Cetcd__Storage__Error *e = NEW(Cetcd__Storage__Error, cetcd__storage__error__init);
 
@@ -389,6 +600,20 @@ static Cetcd__Storage__Error *error_new(enum cetcd_err code, const char *msg)
 	return e;
 }
 
+void *store_msg_copy(const ProtobufCMessage *m)
+{
+	size_t n = protobuf_c_message_get_packed_size(m);
+	uint8_t *buf = malloc(n ? n : 1);
+	void *copy;
+
+	if (!buf)
+		return NULL;
+	protobuf_c_message_pack(m, buf);
+	copy = protobuf_c_message_unpack(m->descriptor, NULL, n, buf);
+	free(buf);
+	return copy;
+}
+
 /* Raft's storage errors; raft itself only needs to tell them apart. */
 #define RAFT_ERR_COMPACTED "requested index is unavailable due to compaction"
 #define RAFT_ERR_UNAVAILABLE "requested entry at index is unavailable"
@@ -398,15 +623,15 @@ int store_entries(struct store *s, const Cetcd__Storage__EntriesRequest *req,
 {
 	uint64_t lo = req->lo, hi = req->hi, last = store_last_index(s);
 
-	if (lo <= s->snap_index) {
-		out->error = error_new(CETCD_E_INTERNAL, RAFT_ERR_COMPACTED);
+	if (lo <= s->log_index) {
+		out->error = store_error_new(CETCD_E_INTERNAL, RAFT_ERR_COMPACTED);
 		return out->error ? 0 : -1;
 	}
 	if (hi > last + 1 || lo > hi) {
-		out->error = error_new(CETCD_E_INTERNAL, RAFT_ERR_UNAVAILABLE);
+		out->error = store_error_new(CETCD_E_INTERNAL, RAFT_ERR_UNAVAILABLE);
 		return out->error ? 0 : -1;
 	}
-	size_t first = (size_t)(lo - (s->snap_index + 1)), count = (size_t)(hi - lo), used = 0;
+	size_t first = (size_t)(lo - (s->log_index + 1)), count = (size_t)(hi - lo), used = 0;
 	if (count) {
 		out->entries = calloc(count, sizeof(*out->entries));
 		if (!out->entries)
@@ -438,19 +663,19 @@ nomem:
 int store_term(struct store *s, const Cetcd__Storage__TermRequest *req,
     Cetcd__Storage__TermResponse *out, char *err, size_t errlen)
 {
-	if (req->index == s->snap_index) {
-		out->term = s->snap_term;
+	if (req->index == s->log_index) {
+		out->term = s->log_term;
 		return 0;
 	}
-	if (req->index < s->snap_index) {
-		out->error = error_new(CETCD_E_INTERNAL, RAFT_ERR_COMPACTED);
+	if (req->index < s->log_index) {
+		out->error = store_error_new(CETCD_E_INTERNAL, RAFT_ERR_COMPACTED);
 		return out->error ? 0 : -1;
 	}
 	if (req->index > store_last_index(s)) {
-		out->error = error_new(CETCD_E_INTERNAL, RAFT_ERR_UNAVAILABLE);
+		out->error = store_error_new(CETCD_E_INTERNAL, RAFT_ERR_UNAVAILABLE);
 		return out->error ? 0 : -1;
 	}
-	out->term = s->ents[req->index - s->snap_index - 1]->term;
+	out->term = s->ents[req->index - s->log_index - 1]->term;
 	return 0;
 }
 
@@ -483,30 +708,20 @@ int store_read_range(struct store *s, const Cetcd__Storage__ReadRangeRequest *re
 int store_status(struct store *s, Cetcd__Storage__StatusResponse *out, char *err, size_t errlen)
 {
 	struct db_applied ap = { 0 };
-	int64_t page_size = 0, pages = 0, free_pages = 0;
-	sqlite3_stmt *st;
 
-	if (db_applied_get(s->db, &ap) != DB_OK) {
+	if (db_applied_get(s->db, &ap) != DB_OK ||
+	    apply_alarms_list(s->db, ETCDSERVERPB__ALARM_TYPE__NONE, &out->alarms, &out->n_alarms)) {
 		snprintf(err, errlen, "status: %s", db_errmsg(s->db));
 		return -1;
 	}
-	static const char *const q[] = { "PRAGMA page_size", "PRAGMA page_count", "PRAGMA freelist_count" };
-	int64_t *v[] = { &page_size, &pages, &free_pages };
-	for (int i = 0; i < 3; i++) {
-		st = db_stmt(s->db, q[i]);
-		if (st && sqlite3_step(st) == SQLITE_ROW)
-			*v[i] = sqlite3_column_int64(st, 0);
-		if (st)
-			db_stmt_done(st);
-	}
-	out->db_size = page_size * pages;
-	out->db_size_in_use = page_size * (pages - free_pages);
+	out->db_size = db_size_bytes(s->db);
+	out->db_size_in_use = db_size_in_use_bytes(s->db);
 	out->applied_index = ap.index;
 	out->applied_term = ap.term;
 	out->last_index = store_last_index(s);
 	out->revision = mvcc_current_revision(s->mvcc);
 	out->compact_revision = mvcc_compact_revision(s->mvcc);
 	if (s->failed)
-		out->fatal = error_new(CETCD_E_INTERNAL, "storage failed; restart cetcd-storaged");
+		out->fatal = store_error_new(CETCD_E_INTERNAL, "storage failed; restart cetcd-storaged");
 	return 0;
 }

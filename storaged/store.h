@@ -18,28 +18,59 @@
 
 struct wal;
 struct db;
+struct snap;
 struct mvcc_store;
+struct store_stream;
+
+/* etcd's defaults (etcdserver/config.go, embed/config.go, quota.go). */
+#define STORE_DEFAULT_SNAPSHOT_COUNT 100000
+#define STORE_DEFAULT_QUOTA_BYTES ((int64_t)2 << 30)
+#define STORE_MAX_QUOTA_BYTES ((int64_t)8 << 30)
+/* Entries kept in memory below a snapshot for slow followers (etcd's
+ * snapshotCatchUpEntries), at most --snapshot-count of them. */
+#define STORE_CATCH_UP_ENTRIES 5000
+
+struct store_options {
+	int64_t quota_bytes;		/* 0: STORE_DEFAULT_QUOTA_BYTES; <0: none */
+	uint64_t snapshot_count;	/* 0: STORE_DEFAULT_SNAPSHOT_COUNT */
+	unsigned max_wals;		/* 0 = keep all */
+	unsigned max_snapshots;		/* 0 = keep all */
+};
 
 struct store {
 	const struct datadir *dd;
+	struct store_options opts;
 	struct wal *wal;		/* NULL until bootstrapped */
+	struct snap *snap;		/* member/snap */
 	struct db *db;
 	struct mvcc_store *mvcc;
 	struct applier applier;
 	uint64_t node_id, cluster_id;
-	/* The Raft log after the snapshot, as raftpb.Entry messages. */
+	/* The Raft log in memory: entries after log_index (whose term is
+	 * log_term), as raftpb.Entry messages.  log_index is the newest
+	 * snapshot's index, or up to STORE_CATCH_UP_ENTRIES below it. */
 	Raftpb__Entry **ents;
 	size_t n_ents, cap_ents;
+	uint64_t log_index, log_term;
+	/* The newest snapshot (0, 0 and NULL: none). */
 	uint64_t snap_index, snap_term;
+	Raftpb__ConfState *snap_conf;
 	Raftpb__HardState hard_state;
 	bool has_hard_state;
 	bool unsynced;			/* saved to the WAL, not yet fdatasync'd */
 	bool failed;			/* sticky: an I/O error; every write fails */
+	/* DB_STREAM copies and INSTALL_SNAPSHOT uploads in progress. */
+	struct store_stream *streams;
+	uint64_t next_stream_id;
 };
 
-/* Opens the db and, if one exists, the WAL (replaying it into memory).
- * Returns 0 or -1 with the reason in err. */
-int store_open(struct store *s, const struct datadir *dd, char *err, size_t errlen);
+void store_options_init(struct store_options *o);
+
+/* Opens the db and, if one exists, the WAL from the newest valid snapshot
+ * on (replaying it into memory).  opts may be NULL (defaults).  Returns 0
+ * or -1 with the reason in err. */
+int store_open(struct store *s, const struct datadir *dd, const struct store_options *opts,
+    char *err, size_t errlen);
 void store_close(struct store *s);
 
 /* Each fills the answer `out` (initialised by the caller) and returns 0, or
@@ -63,6 +94,38 @@ int store_term(struct store *s, const Cetcd__Storage__TermRequest *req,
 int store_read_range(struct store *s, const Cetcd__Storage__ReadRangeRequest *req,
     Cetcd__Storage__ReadRangeResponse *out, char *err, size_t errlen);
 int store_status(struct store *s, Cetcd__Storage__StatusResponse *out, char *err, size_t errlen);
+
+/* store_read.c: reads and maintenance. */
+int store_read_txn(struct store *s, const Cetcd__Storage__ReadTxnRequest *req,
+    Cetcd__Storage__ReadTxnResponse *out, char *err, size_t errlen);
+int store_events_since(struct store *s, const Cetcd__Storage__EventsSinceRequest *req,
+    Cetcd__Storage__EventsSinceResponse *out, char *err, size_t errlen);
+int store_leases(struct store *s, const Cetcd__Storage__LeasesRequest *req,
+    Cetcd__Storage__LeasesResponse *out, char *err, size_t errlen);
+int store_auth_state(struct store *s, Cetcd__Storage__AuthStateResponse *out,
+    char *err, size_t errlen);
+int store_compact(struct store *s, const Cetcd__Storage__CompactRequest *req,
+    Cetcd__Storage__CompactResponse *out, char *err, size_t errlen);
+int store_defragment(struct store *s, Cetcd__Storage__DefragmentResponse *out,
+    char *err, size_t errlen);
+int store_hash(struct store *s, Cetcd__Storage__HashResponse *out, char *err, size_t errlen);
+int store_hash_kv(struct store *s, const Cetcd__Storage__HashKVRequest *req,
+    Cetcd__Storage__HashKVResponse *out, char *err, size_t errlen);
+
+/* store_snap.c: snapshots and db streams.  owner names the connection a
+ * stream belongs to; store_drop_streams(owner) discards its streams when it
+ * closes. */
+int store_create_snapshot(struct store *s, const Cetcd__Storage__CreateSnapshotRequest *req,
+    Cetcd__Storage__CreateSnapshotResponse *out, char *err, size_t errlen);
+int store_install_snapshot(struct store *s, const void *owner,
+    const Cetcd__Storage__InstallSnapshotRequest *req,
+    Cetcd__Storage__InstallSnapshotResponse *out, char *err, size_t errlen);
+int store_db_stream(struct store *s, const void *owner, const Cetcd__Storage__DbStreamRequest *req,
+    Cetcd__Storage__DbStreamResponse *out, char *err, size_t errlen);
+void store_drop_streams(struct store *s, const void *owner);
+/* Takes a snapshot at the applied index once --snapshot-count entries were
+ * applied since the last one (called after each APPLY).  0 or -1. */
+int store_maybe_snapshot(struct store *s, char *err, size_t errlen);
 
 uint64_t store_last_index(const struct store *s);
 

@@ -86,5 +86,7 @@ stop_pid() {
 normalize() {
 	sed -E -e 's/"(cluster_id|member_id|raft_term|leader|raftTerm|dbSize|dbSizeInUse)":"?[0-9]+"?/"\1":N/g' \
 	       -e 's/"ts":"[^"]*"/"ts":T/g; s/"target":"[^"]*"/"target":T/g' \
-	       -e 's/\b[0-9a-f]{16}\b/ID/g'
+	       -e 's/\b[0-9a-f]{16}\b/ID/g' \
+	       -e 's/"(ID|hash)":"?[0-9]+"?/"\1":N/g; s/"name":"[^"]*"/"name":NAME/g' \
+	       -e 's#http://127\.0\.0\.1:[0-9]+#URL#g'
 }

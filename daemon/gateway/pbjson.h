@@ -6,10 +6,12 @@
  * Output: proto field names, fields in declaration order, 64-bit integers
  * as strings, bytes as standard base64, enums by name, zero values and empty
  * repeated fields left out, a present but empty message as {}.
- * Input: field names or their lowerCamelCase forms; 64-bit integers as
- * strings or numbers; bytes as standard or URL-safe base64; enums by name or
- * number; null leaves a field unset; unknown fields are ignored, as etcd's
- * gateway ignores them.
+ * Input: as grpc-gateway v1 reads it (json.Decoder, then jsonpb with
+ * AllowUnknownFields): the first JSON value of the body, trailing bytes
+ * ignored; field names or their lowerCamelCase forms (the latter wins);
+ * integers as numbers or quoted; bytes as standard padded base64 or an
+ * array of numbers; enums by name or number; null leaves a field unset;
+ * unknown fields ignored.  Every rejection carries the text etcd gives.
  */
 #ifndef CETCD_DAEMON_GATEWAY_PBJSON_H
 #define CETCD_DAEMON_GATEWAY_PBJSON_H
@@ -23,11 +25,12 @@
 /* Appends msg as JSON to out.  Returns 0, or -1 when out's cap is reached. */
 int pbjson_encode(const ProtobufCMessage *msg, struct buf *out);
 
-/* Parses JSON text into a new message of type desc.  On success returns the
- * message, allocated with malloc (free it with
- * protobuf_c_message_free_unpacked(msg, NULL)).  On failure returns NULL and
- * writes the reason to err, in the words of Go's encoding/json where it has
- * them. */
+/* Parses a request body into a new message of type desc.  On success returns
+ * the message, allocated with malloc (free it with
+ * protobuf_c_message_free_unpacked(msg, NULL)); an empty or white-space body
+ * gives an empty message.  On failure returns NULL and writes etcd's text
+ * (Go's encoding/json, jsonpb or encoding/base64 words) to err; etcd answers
+ * each of them with gRPC InvalidArgument. */
 ProtobufCMessage *pbjson_decode(const ProtobufCMessageDescriptor *desc,
     const char *json, size_t len, char *err, size_t errlen);
 
@@ -36,8 +39,15 @@ ProtobufCMessage *pbjson_decode(const ProtobufCMessageDescriptor *desc,
 size_t pbjson_b64_encode(const void *src, size_t n, char *dst);
 #define pbjson_b64_len(n) ((((n) + 2) / 3) * 4)
 
-/* Decodes standard or URL-safe base64, padded or not.  Returns the decoded
- * length, or -1 on a bad character or length.  dst holds at least 3*n/4+3. */
-long pbjson_b64_decode(const char *src, size_t n, unsigned char *dst);
+/* Decodes base64 as Go's base64.StdEncoding does (padding required, '\r'
+ * and '\n' skipped).  Returns the decoded length, or -1 and, if bad is not
+ * NULL, the offset Go reports ("illegal base64 data at input byte N").
+ * dst holds at least 3*n/4+3 bytes. */
+long pbjson_b64_decode(const char *src, size_t n, unsigned char *dst, size_t *bad);
+
+/* Appends s[0..n) as a JSON string the way Go's encoding/json writes it
+ * (HTML-safe: <, >, & escaped; invalid UTF-8 as \ufffd; U+2028/9 escaped).
+ * Returns 0, or -1 when out's cap is reached. */
+int pbjson_put_string(struct buf *out, const unsigned char *s, size_t n);
 
 #endif

@@ -370,6 +370,11 @@ int raft_log_slice(struct raft_log *l, uint64_t lo, uint64_t hi, uint64_t max_si
 	}
 	if (lo == hi)
 		return RAFT_OK;
+	/* One allocation for the common case of a bounded slice. */
+	if (raft_entries_reserve(out, (size_t)raft_min_u64(hi - lo, 4096)) != RAFT_OK) {
+		log_fail(l, RAFT_ENOMEM);
+		return RAFT_ENOMEM;
+	}
 	if (lo < l->u_offset) {
 		uint64_t shi = raft_min_u64(hi, l->u_offset);
 
@@ -472,6 +477,10 @@ int raft_log_restore(struct raft_log *l, const struct raft_snapshot *s)
 
 int raft_log_unstable_entries(struct raft_log *l, struct raft_entries *out)
 {
+	if (raft_entries_reserve(out, l->u_n) != RAFT_OK) {
+		log_fail(l, RAFT_ENOMEM);
+		return RAFT_ENOMEM;
+	}
 	for (size_t k = 0; k < l->u_n; k++) {
 		if (raft_entries_push(out, &l->u_v[l->u_start + k]) != RAFT_OK) {
 			log_fail(l, RAFT_ENOMEM);

@@ -32,6 +32,23 @@
  *    To keep a message beyond raft_advance(), move it out: copy the struct
  *    and zero the slot (memset) in rd->msgs, then raft_msg_clear() it later.
  *
+ * Typical use (the daemon's event loop; see tests/bench/bench_raft.c):
+ *
+ *     raft_node_new(&cfg, &n);
+ *     on timer:        raft_tick(n);
+ *     on peer message: convert protobuf -> struct raft_message; raft_step(n, &m);
+ *     on client write: raft_propose(n, data, len);
+ *     while (raft_has_ready(n)) {
+ *             raft_ready(n, &rd);
+ *             persist rd.snapshot, rd.entries, rd.hard_state (fsync if
+ *                     rd.must_sync); a leader may send rd.msgs first;
+ *             send rd.msgs (report failures: raft_report_unreachable,
+ *                     and raft_report_snapshot for MsgSnap);
+ *             apply rd.committed_entries (raft_apply_conf_change for
+ *                     RAFT_ENTRY_CONF_CHANGE), answer rd.read_states;
+ *             raft_advance(n, &rd);    (before the next raft_ready)
+ *     }
+ *
  * Errors are negative RAFT_E* codes (raft_strerror names them).  The errors
  * RAFT_ENOMEM, RAFT_ESTORAGE and RAFT_ECORRUPT are sticky: once a node hits
  * one, every later call returns it; the caller must free the node and build
@@ -268,6 +285,8 @@ struct raft_entries {
 };
 /* Appends a copy of e (new data reference).  RAFT_ENOMEM on failure. */
 int raft_entries_push(struct raft_entries *es, const struct raft_entry *e);
+/* Makes room for `extra` more entries without reallocating. */
+int raft_entries_reserve(struct raft_entries *es, size_t extra);
 /* Clears every entry and frees the array. */
 void raft_entries_free(struct raft_entries *es);
 /* Clears every entry, keeps the array for reuse. */
@@ -423,8 +442,9 @@ int raft_campaign(struct raft_node *n);
  * is no leader, a leader transfer is under way, or the uncommitted limit is
  * reached.  Proposals can still be lost silently later: callers retry. */
 int raft_propose(struct raft_node *n, const void *data, size_t len);
-/* Proposes several entries in one MsgProp (batching); takes a reference on
- * each blob (entries of NULL mean empty).  All accepted or all dropped. */
+/* Proposes several entries in one MsgProp (batching).  The node takes its
+ * own reference on each blob; the caller keeps (and drops) its own.  A NULL
+ * blob is an empty entry.  All accepted or all dropped. */
 int raft_propose_batch(struct raft_node *n, struct raft_blob *const *data, size_t count);
 /* Proposes a configuration change (EntryConfChange entry). */
 int raft_propose_conf_change(struct raft_node *n, const struct raft_conf_change *cc);
@@ -450,7 +470,10 @@ int raft_report_snapshot(struct raft_node *n, uint64_t id, enum raft_snapshot_st
 
 bool raft_has_ready(const struct raft_node *n);
 /* Fills *rd (overwritten) with the pending batch; see the header comment
- * on ownership.  Call raft_advance(n, rd) once it has been handled. */
+ * on ownership.  Call raft_advance(n, rd) once it has been handled and
+ * before the next raft_ready (which would otherwise report the same
+ * entries again, as etcd's RawNode does).  Stepping, ticking and proposing
+ * in between are allowed. */
 int raft_ready(struct raft_node *n, struct raft_ready *rd);
 /* The batch was persisted and its committed entries applied: releases rd. */
 int raft_advance(struct raft_node *n, struct raft_ready *rd);

@@ -15,11 +15,14 @@
  *
  * Role transitions (raft.c):
  *
- *     follower --tick timeout/MsgHup--> pre-candidate --quorum--> candidate
- *        ^  ^                              |                        |
- *        |  +------ lost / higher term ----+                        | quorum
- *        +------------- higher term / MsgApp of term ---------- leader
- *   become_follower, become_pre_candidate, become_candidate, become_leader.
+ *     follower --timeout/MsgHup--> pre-candidate --pre-vote quorum--> candidate
+ *      ^  ^  |   (pre_vote on)            |                           ^  |
+ *      |  |  +--------- (pre_vote off) ---|---------------------------+  | vote
+ *      |  +------ lost / higher term -----+-------- lost / higher term --+ quorum
+ *      +------------- higher term (or check_quorum step-down) ------- leader
+ *   Performed by raft_become_follower, raft_become_pre_candidate,
+ *   raft_become_candidate and raft_become_leader; MsgTimeoutNow goes straight
+ *   to candidate (campaign of type transfer).
  */
 #ifndef CETCD_DAEMON_RAFT_RAFT_INT_H
 #define CETCD_DAEMON_RAFT_RAFT_INT_H

@@ -45,6 +45,7 @@ static int leader_propose(struct raft_node *r, const struct raft_message *m)
 {
 	struct raft_entry stack[16];
 	struct raft_entry *es = stack;
+	uint64_t old_pending = r->pending_conf_index;
 	int rc = RAFT_OK;
 
 	if (m->n_entries == 0)
@@ -60,24 +61,27 @@ static int leader_propose(struct raft_node *r, const struct raft_message *m)
 		if (es == NULL)
 			return RAFT_ENOMEM;
 	}
+	/* es borrows the message's data references: the log takes its own. */
 	for (size_t i = 0; i < m->n_entries; i++) {
-		raft_entry_copy(&es[i], &m->entries[i]);
+		es[i] = m->entries[i];
 		if (es[i].type == RAFT_ENTRY_NORMAL)
 			continue;
 		/* Single-step changes: one at a time.  A second one while the
 		 * previous is not applied becomes an empty normal entry (etcd). */
 		if (r->pending_conf_index > r->log.applied) {
-			raft_entry_clear(&es[i]);
+			es[i].type = RAFT_ENTRY_NORMAL;
+			es[i].data = NULL;
 		} else {
 			r->pending_conf_index = raft_log_last_index(&r->log) + i + 1;
 		}
 	}
-	if (!raft_append_entry(r, es, m->n_entries))
+	if (!raft_append_entry(r, es, m->n_entries)) {
+		/* Nothing was appended: no conf change is pending because of it. */
+		r->pending_conf_index = old_pending;
 		rc = RAFT_EPROPOSALDROPPED;
-	else
+	} else {
 		raft_bcast_append(r);
-	for (size_t i = 0; i < m->n_entries; i++)
-		raft_blob_unref(es[i].data);
+	}
 	if (es != stack)
 		free(es);
 	return rc;

@@ -157,17 +157,27 @@ size_t raft_limit_size(const struct raft_entry *ents, size_t n, uint64_t max_siz
 	return i;
 }
 
+int raft_entries_reserve(struct raft_entries *es, size_t extra)
+{
+	size_t cap = es->cap ? es->cap : 16;
+	struct raft_entry *v;
+
+	if (es->n + extra <= es->cap)
+		return RAFT_OK;
+	while (cap < es->n + extra)
+		cap *= 2;
+	v = realloc(es->v, cap * sizeof(*v));
+	if (v == NULL)
+		return RAFT_ENOMEM;
+	es->v = v;
+	es->cap = cap;
+	return RAFT_OK;
+}
+
 int raft_entries_push(struct raft_entries *es, const struct raft_entry *e)
 {
-	if (es->n == es->cap) {
-		size_t cap = es->cap ? es->cap * 2 : 16;
-		struct raft_entry *v = realloc(es->v, cap * sizeof(*v));
-
-		if (v == NULL)
-			return RAFT_ENOMEM;
-		es->v = v;
-		es->cap = cap;
-	}
+	if (es->n == es->cap && raft_entries_reserve(es, 1) != RAFT_OK)
+		return RAFT_ENOMEM;
 	raft_entry_copy(&es->v[es->n++], e);
 	return RAFT_OK;
 }

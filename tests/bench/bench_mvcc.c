@@ -10,13 +10,26 @@
  *   range_1000_ms       a 1,000-key range through mvcc_range; target <= 1
  *   disk_bytes_ratio    db file bytes after 100,000 keys and a checkpoint,
  *                       over the raw key+value bytes; target <= 1.5
+ *   defrag_1gib_block_ms  the longest a write waits while a ~1 GiB db with
+ *                       half its keys deleted and compacted is defragmented
+ *                       as storaged does it: db_defragment_step() between
+ *                       Apply batches (each batch waits at most one step).
+ *                       With the steps' mean, median and 90th percentile
+ *                       (a slow disk makes the longest one vary a lot),
+ *                       defrag_1gib_total_ms (first step to the file
+ *                       cut), defrag_1gib_steps, and the file size before
+ *                       and after (defrag_1gib_mib_before/_after).  etcd
+ *                       blocks all reads and writes for the whole of its
+ *                       defragment.  BENCH_DEFRAG_MIB changes the size,
+ *                       BENCH_DEFRAG_STEP_PAGES the pages per step.
  * Each timed figure also comes as <name>_cpu, from the thread's CPU time.
- * The writer runs as storaged should: wal_autocheckpoint off, and a
- * second connection on a thread doing passive checkpoints every 20 ms.
+ * The writer runs as storaged should: wal_autocheckpoint off, and the
+ * checkpoint worker (db_ckpt_*) asked for an AUTO checkpoint after each
+ * batch (one outstanding at a time), its completions picked up between
+ * batches as storaged's loop would.
  * Works in a temp dir under $TMPDIR (or /tmp), removed at the end.
  */
-#include <pthread.h>
-#include <stdatomic.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,23 +74,188 @@ static size_t key_of(char *buf, size_t len, unsigned i)
 	return (size_t)snprintf(buf, len, "/registry/pods/p%08u", i);
 }
 
-static atomic_bool ckpt_stop;
-
-static void *checkpointer(void *arg)
+static void ckpt_done(void *arg, const struct db_ckpt_result *r)
 {
-	const char *path = arg;
-	struct db_options o = { .wal_autocheckpoint = -1 };
-	struct db *db;
-	char err[256];
+	(void)arg;
+	if (r->rc != DB_OK && r->rc != DB_ERR_BUSY)
+		die("checkpoint", r->rc);
+}
 
-	if (db_open(path, &o, &db, err, sizeof(err)))
-		die(err, -1);
-	while (!atomic_load(&ckpt_stop)) {
-		db_checkpoint(db, true);
-		usleep(20000);
+static void ckpt_poll(struct db_ckpt *c, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = db_ckpt_fd(c), .events = POLLIN };
+
+	if (poll(&pfd, 1, timeout_ms) == 1)
+		db_ckpt_dispatch(c);
+}
+
+/* --- defragment a ~1 GiB db ------------------------------------------------ */
+
+#define DEFRAG_VALUE (64 * 1024)
+
+static void defrag_batch(struct db *db, struct mvcc_store *s,
+			 struct db_ckpt *ckpt, struct db_applied *ap,
+			 unsigned first, unsigned n, bool del,
+			 const uint8_t *value, size_t value_len)
+{
+	char key[64];
+	int rc;
+
+	if ((rc = db_batch_begin(db)))
+		die("batch_begin", rc);
+	for (unsigned i = first; i < first + n; i++) {
+		struct mvcc_txn *t;
+		size_t kl = (size_t)snprintf(key, sizeof(key), "/big/%08u", i);
+		if ((rc = mvcc_txn_begin(s, &t)))
+			die("txn_begin", rc);
+		if (del) {
+			struct mvcc_delete_req d = {
+				.key = (const uint8_t *)key, .key_len = kl };
+			rc = mvcc_txn_delete_range(t, &d, NULL);
+		} else {
+			struct mvcc_put_req r = {
+				.key = (const uint8_t *)key, .key_len = kl,
+				.value = value, .value_len = value_len };
+			rc = mvcc_txn_put(t, &r, NULL);
+		}
+		if (rc || (rc = mvcc_txn_end(t, NULL)))
+			die("defrag txn", rc);
+		mvcc_txn_free(t);
 	}
+	ap->index++;
+	if ((rc = db_applied_set(db, ap)) || (rc = db_batch_commit(db)))
+		die("batch_commit", rc);
+	if (db_ckpt_outstanding(ckpt) == 0 &&
+	    (rc = db_ckpt_request(ckpt, DB_CKPT_AUTO, ckpt_done, NULL)))
+		die("ckpt_request", rc);
+	ckpt_poll(ckpt, 0);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static off_t file_size(const char *p)
+{
+	struct stat sb;
+
+	return stat(p, &sb) == 0 ? sb.st_size : 0;
+}
+
+static void bench_defrag(const char *tmp)
+{
+	const char *mib_env = getenv("BENCH_DEFRAG_MIB");
+	long mib = mib_env ? atol(mib_env) : 1024;
+	unsigned n = (unsigned)(mib * 1024 * 1024 / DEFRAG_VALUE);
+	char dir[256], path[300], p[320], err[256];
+	struct db_options o = { .wal_autocheckpoint = -1 };
+	struct db_applied ap = { 0, 1 };
+	struct db_ckpt *ckpt;
+	struct mvcc_store *s;
+	struct db *db;
+	uint8_t *value = malloc(DEFRAG_VALUE);
+	double t0, worst = 0, sum = 0, start, *took = NULL;
+	size_t took_cap = 0;
+	off_t before;
+	int rc, steps = 0;
+	bool done = false;
+
+	if (!value)
+		die("malloc", -1);
+	for (size_t i = 0; i < DEFRAG_VALUE; i++)
+		value[i] = (uint8_t)(i * 2654435761u >> 24);
+	snprintf(dir, sizeof(dir), "%s/bench_defrag.XXXXXX", tmp);
+	if (!mkdtemp(dir))
+		die("mkdtemp", -1);
+	snprintf(path, sizeof(path), "%s/db", dir);
+	if ((rc = db_open(path, &o, &db, err, sizeof(err))))
+		die(err, rc);
+	if ((rc = db_ckpt_start(db, 0, &ckpt, err, sizeof(err))))
+		die(err, rc);
+	if ((rc = mvcc_store_open(db, &s)))
+		die("mvcc_store_open", rc);
+
+	/* build: n large values, then every other key deleted and the
+	 * history compacted away: half the file is free pages, scattered */
+	t0 = now();
+	for (unsigned i = 0; i < n; i += 32)
+		defrag_batch(db, s, ckpt, &ap, i, n - i < 32 ? n - i : 32,
+			     false, value, DEFRAG_VALUE);
+	for (unsigned i = 0; i < n; i += 2)
+		defrag_batch(db, s, ckpt, &ap, i, 1, true, NULL, 0);
+	if ((rc = mvcc_compact(s, mvcc_current_revision(s))))
+		die("compact", rc);
+	while (db_ckpt_outstanding(ckpt))
+		ckpt_poll(ckpt, 1000);
+	if ((rc = db_checkpoint(db, false)))
+		die("checkpoint", rc);
+	before = file_size(path);
+	fprintf(stderr, "bench_mvcc: built %ld MiB db (%lld MiB free) in %.1f s\n",
+		mib, (long long)((db_size_bytes(db) - db_size_in_use_bytes(db)) >> 20),
+		now() - t0);
+
+	/* defragment as storaged does: one step, then an Apply batch */
+	const char *step_env = getenv("BENCH_DEFRAG_STEP_PAGES");
+	int64_t step = step_env ? atoll(step_env) : DB_DEFRAG_STEP_PAGES;
+	uint8_t small[256];
+	memset(small, 's', sizeof(small));
+	start = now();
+	while (!done) {
+		t0 = now();
+		if ((rc = db_defragment_step(db, step, &done)))
+			die("defragment_step", rc);
+		double d = now() - t0;
+		if (d > worst)
+			worst = d;
+		sum += d;
+		if ((size_t)steps == took_cap) {
+			took_cap = took_cap ? took_cap * 2 : 256;
+			took = realloc(took, took_cap * sizeof(*took));
+			if (!took)
+				die("realloc", -1);
+		}
+		took[steps] = d;
+		steps++;
+		defrag_batch(db, s, ckpt, &ap, n + (unsigned)steps, 1, false,
+			     small, sizeof(small));
+	}
+	/* the file is cut by the worker's next checkpoint that copies
+	 * everything back: no write waits for it */
+	while (db_ckpt_outstanding(ckpt))
+		ckpt_poll(ckpt, 1000);
+	if ((rc = db_ckpt_request(ckpt, DB_CKPT_PASSIVE, ckpt_done, NULL)))
+		die("ckpt_request", rc);
+	while (db_ckpt_outstanding(ckpt))
+		ckpt_poll(ckpt, 1000);
+	db_ckpt_stop(ckpt);
+	double total = now() - start;
+	printf("BENCH defrag_1gib_block_ms %.1f\n", worst * 1e3);
+	printf("BENCH defrag_1gib_step_mean_ms %.1f\n",
+	       sum * 1e3 / (steps ? steps : 1));
+	qsort(took, (size_t)steps, sizeof(*took), cmp_double);
+	printf("BENCH defrag_1gib_step_p50_ms %.1f\n",
+	       steps ? took[steps / 2] * 1e3 : 0);
+	printf("BENCH defrag_1gib_step_p90_ms %.1f\n",
+	       steps ? took[steps * 9 / 10] * 1e3 : 0);
+	free(took);
+	printf("BENCH defrag_1gib_total_ms %.0f\n", total * 1e3);
+	printf("BENCH defrag_1gib_steps %d\n", steps);
+	printf("BENCH defrag_1gib_mib_before %lld\n", (long long)(before >> 20));
+	printf("BENCH defrag_1gib_mib_after %lld\n",
+	       (long long)(file_size(path) >> 20));
+
+	mvcc_store_close(s);
 	db_close(db);
-	return NULL;
+	const char *sfx[] = { "", "-wal", "-shm" };
+	for (int i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s%s", path, sfx[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+	free(value);
 }
 
 int main(void)
@@ -97,12 +275,12 @@ int main(void)
 		die("mkdtemp", -1);
 	snprintf(path, sizeof(path), "%s/db", dir);
 	struct db_options wopts = { .wal_autocheckpoint = -1 };
-	pthread_t ckpt;
+	struct db_ckpt *ckpt;
 	rc = db_open(path, &wopts, &db, err, sizeof(err));
 	if (rc)
 		die(err, rc);
-	if (pthread_create(&ckpt, NULL, checkpointer, path))
-		die("pthread_create", -1);
+	if ((rc = db_ckpt_start(db, 0, &ckpt, err, sizeof(err))))
+		die(err, rc);
 	if ((rc = mvcc_store_open(db, &s)))
 		die("mvcc_store_open", rc);
 	for (size_t i = 0; i < sizeof(value); i++)
@@ -135,6 +313,10 @@ int main(void)
 			die("applied_set", rc);
 		if ((rc = db_batch_commit(db)))
 			die("batch_commit", rc);
+		if (db_ckpt_outstanding(ckpt) == 0 &&
+		    (rc = db_ckpt_request(ckpt, DB_CKPT_AUTO, ckpt_done, NULL)))
+			die("ckpt_request", rc);
+		ckpt_poll(ckpt, 0);
 	}
 	t1 = now();
 	c1 = cpu();
@@ -142,8 +324,9 @@ int main(void)
 	printf("BENCH apply_puts_per_sec_cpu %.0f\n", N_KEYS / (c1 - c0));
 
 	/* size on disk, after the SQLite WAL is folded back */
-	atomic_store(&ckpt_stop, true);
-	pthread_join(ckpt, NULL);
+	while (db_ckpt_outstanding(ckpt))
+		ckpt_poll(ckpt, 1000);
+	db_ckpt_stop(ckpt);
 	if ((rc = db_checkpoint(db, false)))
 		die("checkpoint", rc);
 	struct stat sb;
@@ -208,5 +391,7 @@ int main(void)
 		unlink(p);
 	}
 	rmdir(dir);
+
+	bench_defrag(tmp ? tmp : "/tmp");
 	return 0;
 }

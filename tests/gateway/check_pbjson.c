@@ -1,10 +1,12 @@
 /*
  * check_pbjson.c - JSON exactly as etcd 3.4's gateway writes and reads it.
  * The expected texts were printed by etcd 3.4.23 (curl on /v3/kv/...).
+ * Go's scanner texts themselves are in check_gojson.c.
  */
 #include "config.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,12 +115,12 @@ END_TEST
 
 static ProtobufCMessage *decode(const ProtobufCMessageDescriptor *d, const char *json, char *err)
 {
-	return pbjson_decode(d, json, strlen(json), err, 256);
+	return pbjson_decode(d, json, strlen(json), err, 512);
 }
 
 START_TEST(decode_put)
 {
-	char err[256] = "";
+	char err[512] = "";
 	Etcdserverpb__PutRequest *p = (Etcdserverpb__PutRequest *)decode(
 	    &etcdserverpb__put_request__descriptor,
 	    "{\"key\":\"Zm9v\",\"value\":\"YmFy\",\"lease\":\"7\",\"prevKv\":true,\"ignore_value\":false}", err);
@@ -130,9 +132,10 @@ START_TEST(decode_put)
 	ck_assert(p->prev_kv);
 	protobuf_c_message_free_unpacked(&p->base, NULL);
 
-	/* Numbers for int64, URL-safe and unpadded base64. */
+	/* Numbers for int64; bytes as an array of numbers, as encoding/json
+	 * fills a []byte. */
 	p = (Etcdserverpb__PutRequest *)decode(&etcdserverpb__put_request__descriptor,
-	    "{\"key\":\"-_8\",\"lease\":12}", err);
+	    "{\"key\":[251,255],\"lease\":12}", err);
 	ck_assert_msg(p != NULL, "%s", err);
 	ck_assert_uint_eq(p->key.len, 2);
 	ck_assert_uint_eq(p->key.data[0], 0xfb);
@@ -150,7 +153,7 @@ END_TEST
 
 START_TEST(decode_txn_nested)
 {
-	char err[256] = "";
+	char err[512] = "";
 	Etcdserverpb__TxnRequest *t = (Etcdserverpb__TxnRequest *)decode(
 	    &etcdserverpb__txn_request__descriptor,
 	    "{\"compare\":[{\"key\":\"Zm9v\",\"result\":\"EQUAL\",\"target\":\"VALUE\",\"value\":\"YmFy\"}],"
@@ -173,7 +176,7 @@ END_TEST
 
 START_TEST(decode_errors)
 {
-	char err[256];
+	char err[512];
 	const ProtobufCMessageDescriptor *d = &etcdserverpb__put_request__descriptor;
 
 	ck_assert_ptr_null(decode(d, "{\"key\":5}", err));
@@ -199,6 +202,166 @@ START_TEST(decode_errors)
 }
 END_TEST
 
+/* Bodies etcd 3.4.23's gateway refuses, and its exact words (curl on
+ * /v3/kv/range, /v3/kv/put, /v3/kv/txn, /v3/maintenance/alarm). */
+static const struct {
+	const ProtobufCMessageDescriptor *d;
+	const char *body;
+	const char *err;
+} refused[] = {
+#define RANGE &etcdserverpb__range_request__descriptor
+#define PUT &etcdserverpb__put_request__descriptor
+#define TXN &etcdserverpb__txn_request__descriptor
+#define ALARM &etcdserverpb__alarm_request__descriptor
+	{ RANGE, "{", "unexpected EOF" },
+	{ RANGE, "<html>", "invalid character '<' looking for beginning of value" },
+	{ RANGE, "\"x\"", "json: cannot unmarshal string into Go value of type map[string]json.RawMessage" },
+	{ RANGE, "5", "json: cannot unmarshal number into Go value of type map[string]json.RawMessage" },
+	{ RANGE, "[]", "json: cannot unmarshal array into Go value of type map[string]json.RawMessage" },
+	{ RANGE, "true", "json: cannot unmarshal bool into Go value of type map[string]json.RawMessage" },
+	{ RANGE, "{\"key\":5}", "json: cannot unmarshal number into Go value of type []uint8" },
+	{ RANGE, "{\"key\":true}", "json: cannot unmarshal bool into Go value of type []uint8" },
+	{ RANGE, "{\"key\":{}}", "json: cannot unmarshal object into Go value of type []uint8" },
+	{ RANGE, "{\"key\":[256]}", "json: cannot unmarshal number 256 into Go value of type uint8" },
+	{ RANGE, "{\"key\":[1,\"a\"]}", "json: cannot unmarshal string into Go value of type uint8" },
+	{ RANGE, "{\"key\":[[1]]}", "json: cannot unmarshal array into Go value of type uint8" },
+	{ RANGE, "{\"key\":\"a\"}", "illegal base64 data at input byte 0" },
+	{ RANGE, "{\"key\":\"YQ\"}", "illegal base64 data at input byte 0" },
+	{ RANGE, "{\"key\":\"YQ=\"}", "illegal base64 data at input byte 3" },
+	{ RANGE, "{\"key\":\"YQ===\"}", "illegal base64 data at input byte 4" },
+	{ RANGE, "{\"key\":\"YWJj-_\"}", "illegal base64 data at input byte 4" },
+	{ RANGE, "{\"key\":\"YWJjZA==YQ==\"}", "illegal base64 data at input byte 8" },
+	{ RANGE, "{\"key\":\"YW Jj\"}", "illegal base64 data at input byte 2" },
+	{ RANGE, "{\"key\":\"Y=Jj\"}", "illegal base64 data at input byte 1" },
+	{ RANGE, "{\"key\":\"YWJjZGVmZ2hp!\"}", "illegal base64 data at input byte 12" },
+	{ RANGE, "{\"key\":\"YQ==\",\"\\u006bey\":\"!\"}", "illegal base64 data at input byte 0" },
+	{ RANGE, "{\"limit\":\"abc\"}", "invalid character 'a' looking for beginning of value" },
+	{ RANGE, "{\"limit\":\"12a\"}", "invalid character 'a' after top-level value" },
+	{ RANGE, "{\"limit\":\"\"}", "unexpected end of JSON input" },
+	{ RANGE, "{\"limit\":\"tru\"}", "invalid character ' ' in literal true (expecting 'e')" },
+	{ RANGE, "{\"limit\":\"{\"}", "unexpected end of JSON input" },
+	{ RANGE, "{\"limit\":\"\\\"1\\\"\"}", "invalid character '\\\\' looking for beginning of value" },
+	{ RANGE, "{\"limit\":\"1.5\"}", "json: cannot unmarshal number 1.5 into Go value of type int64" },
+	{ RANGE, "{\"limit\":1e3}", "json: cannot unmarshal number 1e3 into Go value of type int64" },
+	{ RANGE, "{\"limit\":9223372036854775808}",
+	  "json: cannot unmarshal number 9223372036854775808 into Go value of type int64" },
+	{ RANGE, "{\"limit\":\"-9223372036854775809\"}",
+	  "json: cannot unmarshal number -9223372036854775809 into Go value of type int64" },
+	{ RANGE, "{\"limit\":[1]}", "json: cannot unmarshal array into Go value of type int64" },
+	{ RANGE, "{\"limit\":{}}", "json: cannot unmarshal object into Go value of type int64" },
+	{ RANGE, "{\"limit\":\"true\"}", "json: cannot unmarshal bool into Go value of type int64" },
+	{ RANGE, "{\"limit\":\"[1]\"}", "json: cannot unmarshal array into Go value of type int64" },
+	{ RANGE, "{\"serializable\":\"true\"}", "json: cannot unmarshal string into Go value of type bool" },
+	{ RANGE, "{\"serializable\":1}", "json: cannot unmarshal number into Go value of type bool" },
+	{ RANGE, "{\"sort_order\":\"FOO\"}", "unknown value \"FOO\" for enum etcdserverpb.RangeRequest_SortOrder" },
+	{ RANGE, "{\"sort_order\":\"A\\\"B\"}",
+	  "unknown value \"A\\\\\\\"B\" for enum etcdserverpb.RangeRequest_SortOrder" },
+	{ RANGE, "{\"sort_order\":\"\\u00e9\\t\"}",
+	  "unknown value \"\\\\u00e9\\\\t\" for enum etcdserverpb.RangeRequest_SortOrder" },
+	{ RANGE, "{\"sort_order\":\"\xff\"}", "unknown value \"\\xff\" for enum etcdserverpb.RangeRequest_SortOrder" },
+	{ RANGE, "{\"sort_order\":true}",
+	  "json: cannot unmarshal bool into Go value of type etcdserverpb.RangeRequest_SortOrder" },
+	{ RANGE, "{\"sort_order\":1.5}",
+	  "json: cannot unmarshal number 1.5 into Go value of type etcdserverpb.RangeRequest_SortOrder" },
+	{ RANGE, "{\"sort_order\":4294967296}",
+	  "json: cannot unmarshal number 4294967296 into Go value of type etcdserverpb.RangeRequest_SortOrder" },
+	/* Fields fail in declaration order, wherever they sit in the body. */
+	{ RANGE, "{\"serializable\":\"y\",\"limit\":\"x\"}", "invalid character 'x' looking for beginning of value" },
+	{ PUT, "{\"key\":\"Zm9v\",\"lease\":\"18446744073709551615\"}",
+	  "json: cannot unmarshal number 18446744073709551615 into Go value of type int64" },
+	{ TXN, "{\"compare\":{}}", "json: cannot unmarshal object into Go value of type []json.RawMessage" },
+	{ TXN, "{\"success\":5}", "json: cannot unmarshal number into Go value of type []json.RawMessage" },
+	{ TXN, "{\"compare\":[5]}", "json: cannot unmarshal number into Go value of type map[string]json.RawMessage" },
+	{ TXN, "{\"compare\":[{\"result\":\"NOPE\"}]}",
+	  "unknown value \"NOPE\" for enum etcdserverpb.Compare_CompareResult" },
+	{ TXN, "{\"compare\":[{\"key\":\"Zm9v\",\"version\":\"x\"}]}",
+	  "invalid character 'x' looking for beginning of value" },
+	{ TXN, "{\"success\":[{\"request_put\":[]}]}",
+	  "json: cannot unmarshal array into Go value of type map[string]json.RawMessage" },
+	{ TXN, "{\"success\":[{\"request_range\":{\"limit\":true}}]}",
+	  "json: cannot unmarshal bool into Go value of type int64" },
+	{ ALARM, "{\"action\":\"NOPE\"}", "unknown value \"NOPE\" for enum etcdserverpb.AlarmRequest_AlarmAction" },
+	{ ALARM, "{\"action\":\"ACTIVATE\",\"memberID\":\"-1\"}",
+	  "json: cannot unmarshal number -1 into Go value of type uint64" },
+	{ ALARM, "{\"memberID\":18446744073709551616}",
+	  "json: cannot unmarshal number 18446744073709551616 into Go value of type uint64" },
+	{ ALARM, "{\"memberID\":1.0}", "json: cannot unmarshal number 1.0 into Go value of type uint64" },
+#undef RANGE
+#undef PUT
+#undef TXN
+#undef ALARM
+};
+
+START_TEST(decode_refused_as_etcd)
+{
+	char err[512] = "";
+	ProtobufCMessage *m = decode(refused[_i].d, refused[_i].body, err);
+
+	if (m)
+		protobuf_c_message_free_unpacked(m, NULL);
+	ck_assert_msg(m == NULL, "%s was accepted", refused[_i].body);
+	ck_assert_str_eq(err, refused[_i].err);
+}
+END_TEST
+
+/* What etcd accepts that a stricter parser would not. */
+START_TEST(decode_accepted_as_etcd)
+{
+	char err[512] = "";
+	Etcdserverpb__RangeRequest *r;
+
+	/* Only the first value counts; camelCase beats the proto name; null
+	 * unsets; quoted numbers may carry spaces; '\n' inside base64 is
+	 * skipped; a key given twice keeps the last. */
+	r = (Etcdserverpb__RangeRequest *)decode(&etcdserverpb__range_request__descriptor,
+	    "{\"key\":\"eA==\",\"key\":\"Zm9v\\n\",\"range_end\":\"!\",\"rangeEnd\":\"Zm9w\","
+	    "\"limit\":\" 2 \",\"revision\":null,\"sort_order\":1,\"unknown\":{\"a\":[1]}} trailing", err);
+	ck_assert_msg(r != NULL, "%s", err);
+	ck_assert_uint_eq(r->key.len, 3);
+	ck_assert(memcmp(r->key.data, "foo", 3) == 0);
+	ck_assert_uint_eq(r->range_end.len, 3);
+	ck_assert_int_eq(r->limit, 2);
+	ck_assert_int_eq(r->revision, 0);
+	ck_assert_int_eq(r->sort_order, 1);
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+
+	/* White space only, and null, are empty requests. */
+	r = (Etcdserverpb__RangeRequest *)decode(&etcdserverpb__range_request__descriptor, " \n", err);
+	ck_assert_ptr_nonnull(r);
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	r = (Etcdserverpb__RangeRequest *)decode(&etcdserverpb__range_request__descriptor, "null", err);
+	ck_assert_ptr_nonnull(r);
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+
+	/* A null message leaves a oneof unset; a null scalar sets it to zero. */
+	Etcdserverpb__TxnRequest *t = (Etcdserverpb__TxnRequest *)decode(&etcdserverpb__txn_request__descriptor,
+	    "{\"compare\":[{\"key\":\"Zm9v\",\"version\":null}],\"success\":[{\"request_range\":null}]}", err);
+	ck_assert_msg(t != NULL, "%s", err);
+	ck_assert_int_eq(t->compare[0]->target_union_case, ETCDSERVERPB__COMPARE__TARGET_UNION_VERSION);
+	ck_assert_int_eq(t->success[0]->request_case, ETCDSERVERPB__REQUEST_OP__REQUEST__NOT_SET);
+	protobuf_c_message_free_unpacked(&t->base, NULL);
+}
+END_TEST
+
+/* A txn nested past what the stack can take is refused as etcd refuses
+ * one nested past --max-txn-ops. */
+START_TEST(decode_deep_nesting)
+{
+	char err[512] = "";
+	size_t depth = 1500, n = 0;
+	char *s = malloc(depth * 32 + 8);
+
+	for (size_t i = 0; i < depth; i++)
+		n += (size_t)sprintf(s + n, "{\"success\":[{\"request_txn\":");
+	n += (size_t)sprintf(s + n, "{}");
+	for (size_t i = 0; i < depth; i++)
+		n += (size_t)sprintf(s + n, "}]}");
+	ck_assert_ptr_null(pbjson_decode(&etcdserverpb__txn_request__descriptor, s, n, err, sizeof(err)));
+	ck_assert_str_eq(err, "etcdserver: too many operations in txn request");
+	free(s);
+}
+END_TEST
+
 START_TEST(base64_round_trip)
 {
 	unsigned char src[64], dec[64];
@@ -208,11 +371,25 @@ START_TEST(base64_round_trip)
 			src[i] = (unsigned char)(i * 37 + n);
 		size_t e = pbjson_b64_encode(src, n, enc);
 		ck_assert_uint_eq(e, pbjson_b64_len(n));
-		ck_assert_int_eq(pbjson_b64_decode(enc, e, dec), (long)n);
+		ck_assert_int_eq(pbjson_b64_decode(enc, e, dec, NULL), (long)n);
 		ck_assert(memcmp(src, dec, n) == 0);
 	}
-	ck_assert_int_eq(pbjson_b64_decode("Zm9vYg", 6, dec), 4);
-	ck_assert_int_eq(pbjson_b64_decode("Z", 1, dec), -1);
+	/* Go's StdEncoding: padding required, URL-safe letters refused, line
+	 * breaks skipped; the offsets are Go's. */
+	size_t bad = 99;
+	ck_assert_int_eq(pbjson_b64_decode("Zm9v\r\nYmFy", 10, dec, NULL), 6);
+	ck_assert_int_eq(pbjson_b64_decode("Zm9vYg", 6, dec, &bad), -1);
+	ck_assert_uint_eq(bad, 4);
+	ck_assert_int_eq(pbjson_b64_decode("Z", 1, dec, &bad), -1);
+	ck_assert_uint_eq(bad, 0);
+	ck_assert_int_eq(pbjson_b64_decode("-_8=", 4, dec, &bad), -1);
+	ck_assert_uint_eq(bad, 0);
+	ck_assert_int_eq(pbjson_b64_decode("YQ=", 3, dec, &bad), -1);
+	ck_assert_uint_eq(bad, 3);
+	ck_assert_int_eq(pbjson_b64_decode("YQ===", 5, dec, &bad), -1);
+	ck_assert_uint_eq(bad, 4);
+	ck_assert_int_eq(pbjson_b64_decode("YWJjZA==YQ==", 12, dec, &bad), -1);
+	ck_assert_uint_eq(bad, 8);
 }
 END_TEST
 
@@ -228,6 +405,9 @@ int main(void)
 	tcase_add_test(tc, decode_put);
 	tcase_add_test(tc, decode_txn_nested);
 	tcase_add_test(tc, decode_errors);
+	tcase_add_loop_test(tc, decode_refused_as_etcd, 0, (int)(sizeof(refused) / sizeof(refused[0])));
+	tcase_add_test(tc, decode_accepted_as_etcd);
+	tcase_add_test(tc, decode_deep_nesting);
 	tcase_add_test(tc, base64_round_trip);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);

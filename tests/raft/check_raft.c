@@ -27,6 +27,7 @@ typedef void (*tweak_fn)(struct raft_config *c);
 static void tw_prevote(struct raft_config *c) { c->pre_vote = true; }
 static void tw_checkquorum(struct raft_config *c) { c->check_quorum = true; }
 static void tw_noforward(struct raft_config *c) { c->disable_proposal_forwarding = true; }
+static void tw_small_uncommitted(struct raft_config *c) { c->max_uncommitted_entries_size = 10; }
 static void tw_lease(struct raft_config *c)
 {
 	c->check_quorum = true;
@@ -448,6 +449,18 @@ START_TEST(test_prop_batch_and_from_peer)
 							    .entries = &e, .n_entries = 1 }), RAFT_OK);
 	raft_blob_unref(e.data);
 	ck_assert_uint_eq(un_find(&u, RAFT_MSG_APP, 2)->entries[0].index, 5);
+	/* a large batch (heap paths) */
+	{
+		struct raft_blob *many[40];
+
+		for (int i = 0; i < 40; i++)
+			many[i] = raft_blob_new("z", 1);
+		ck_assert_int_eq(raft_propose_batch(u.r, many, 40), RAFT_OK);
+		for (int i = 0; i < 40; i++)
+			raft_blob_unref(many[i]);
+		un_drain(&u);
+		ck_assert_uint_eq(raft_mem_storage_last_index(u.ms), 45);
+	}
 	un_free(&u);
 }
 END_TEST
@@ -1518,6 +1531,283 @@ START_TEST(test_message_matrix)
 }
 END_TEST
 
+/* ---- ready/advance contract, storage failures, membership edge cases ------------------- */
+
+START_TEST(test_step_between_ready_and_advance)
+{
+	struct un u;
+	struct raft_ready rd1, rd2;
+
+	make_leader(&u, NULL);
+	ack_all(&u);
+	raft_propose(u.r, "a", 1);
+	ck_assert_int_eq(raft_ready(u.r, &rd1), RAFT_OK);
+	ck_assert_uint_eq(rd1.n_entries, 1);
+	/* more work arrives while rd1 is being persisted */
+	raft_propose(u.r, "b", 1);
+	raft_step(u.r, &(struct raft_message){ .type = RAFT_MSG_APP_RESP, .from = 2, .to = 1, .term = 1, .index = 2 });
+	ck_assert_uint_eq(rd1.entries[0].index, 2); /* still valid */
+	ck_assert_mem_eq(rd1.entries[0].data->bytes, "a", 1);
+	raft_mem_storage_append(u.ms, rd1.entries, rd1.n_entries);
+	raft_mem_storage_set_hard_state(u.ms, &rd1.hard_state);
+	ck_assert_int_eq(raft_advance(u.r, &rd1), RAFT_OK);
+	ck_assert_int_eq(raft_ready(u.r, &rd2), RAFT_OK);
+	ck_assert_uint_eq(rd2.n_entries, 1);
+	ck_assert_uint_eq(rd2.entries[0].index, 3);
+	ck_assert_uint_eq(rd2.n_committed_entries, 1); /* entry 2 */
+	ck_assert_uint_eq(rd2.committed_entries[0].index, 2);
+	raft_mem_storage_append(u.ms, rd2.entries, rd2.n_entries);
+	ck_assert_int_eq(raft_advance(u.r, &rd2), RAFT_OK);
+	un_free(&u);
+}
+END_TEST
+
+START_TEST(test_unstable_replaced_before_advance)
+{
+	struct un u;
+	struct raft_ready rd1;
+	struct raft_entry e[2] = { { .term = 1, .index = 2 }, { .term = 1, .index = 3 } };
+	struct raft_entry f = { .term = 2, .index = 3 };
+	uint64_t t;
+
+	make_follower(&u, NULL);
+	raft_step(u.r, &(struct raft_message){ .type = RAFT_MSG_APP, .from = 2, .to = 1, .term = 1, .index = 1,
+					       .log_term = 1, .entries = e, .n_entries = 2, .commit = 1 });
+	ck_assert_int_eq(raft_ready(u.r, &rd1), RAFT_OK);
+	/* a new leader replaces 3 before rd1 is persisted */
+	raft_step(u.r, &(struct raft_message){ .type = RAFT_MSG_APP, .from = 3, .to = 1, .term = 2, .index = 2,
+					       .log_term = 1, .entries = &f, .n_entries = 1, .commit = 1 });
+	raft_mem_storage_append(u.ms, rd1.entries, rd1.n_entries);
+	ck_assert_int_eq(raft_advance(u.r, &rd1), RAFT_OK);
+	/* the replacement is still to be persisted */
+	un_drain(&u);
+	ck_assert_int_eq(u.st.term(u.st.ctx, 3, &t), RAFT_OK);
+	ck_assert_uint_eq(t, 2);
+	un_free(&u);
+}
+END_TEST
+
+/* A storage wrapper whose answers can be made to fail. */
+struct faulty {
+	struct raft_storage inner;
+	int snapshot_rc;
+	int term_rc;
+};
+
+static int f_initial(void *ctx, struct raft_hard_state *hs, struct raft_conf_state *cs)
+{
+	struct faulty *f = ctx;
+
+	return f->inner.initial_state(f->inner.ctx, hs, cs);
+}
+
+static int f_entries(void *ctx, uint64_t lo, uint64_t hi, uint64_t max, struct raft_entries *out)
+{
+	struct faulty *f = ctx;
+
+	return f->inner.entries(f->inner.ctx, lo, hi, max, out);
+}
+
+static int f_term(void *ctx, uint64_t i, uint64_t *t)
+{
+	struct faulty *f = ctx;
+
+	return f->term_rc ? f->term_rc : f->inner.term(f->inner.ctx, i, t);
+}
+
+static int f_last(void *ctx, uint64_t *i)
+{
+	struct faulty *f = ctx;
+
+	return f->inner.last_index(f->inner.ctx, i);
+}
+
+static int f_first(void *ctx, uint64_t *i)
+{
+	struct faulty *f = ctx;
+
+	return f->inner.first_index(f->inner.ctx, i);
+}
+
+static int f_snapshot(void *ctx, struct raft_snapshot *s)
+{
+	struct faulty *f = ctx;
+
+	return f->snapshot_rc ? f->snapshot_rc : f->inner.snapshot(f->inner.ctx, s);
+}
+
+static void faulty_bind(struct faulty *f, struct un *u)
+{
+	f->inner = u->st;
+	u->st = (struct raft_storage){ .ctx = f, .initial_state = f_initial, .entries = f_entries,
+				       .term = f_term, .last_index = f_last, .first_index = f_first,
+				       .snapshot = f_snapshot };
+}
+
+START_TEST(test_storage_failures)
+{
+	struct un u;
+	struct faulty f = { 0 };
+	struct raft_config c;
+	uint64_t peers[] = { 1, 2, 3 };
+	struct raft_conf_state cs = { .n_voters = 3, .voters = { 1, 2, 3 } };
+	struct raft_status st;
+
+	memset(&u, 0, sizeof(u));
+	u.ms = raft_mem_storage_new();
+	raft_mem_storage_bind(u.ms, &u.st);
+	faulty_bind(&f, &u);
+	raft_config_init(&c, 1, &u.st);
+	c.peers = peers;
+	c.n_peers = 3;
+	ck_assert_int_eq(raft_node_new(&c, &u.r), RAFT_OK);
+	raft_campaign(u.r);
+	un_drain(&u);
+	un_step(&u, (struct raft_message){ .type = RAFT_MSG_VOTE_RESP, .from = 2, .to = 1, .term = 1 });
+	for (int i = 0; i < 3; i++)
+		raft_propose(u.r, "x", 1);
+	un_drain(&u);
+	un_step(&u, (struct raft_message){ .type = RAFT_MSG_APP_RESP, .from = 2, .to = 1, .term = 1, .index = 4 });
+	un_drain(&u);
+	raft_mem_storage_create_snapshot(u.ms, 4, &cs, NULL);
+	raft_mem_storage_compact(u.ms, 4);
+	/* snapshot temporarily unavailable: nothing sent, retried later */
+	f.snapshot_rc = RAFT_ESNAPTEMPUNAVAIL;
+	un_step(&u, (struct raft_message){ .type = RAFT_MSG_HEARTBEAT_RESP, .from = 3, .to = 1, .term = 1 });
+	ck_assert_ptr_null(un_find(&u, RAFT_MSG_SNAP, 3));
+	ck_assert_int_eq(raft_node_error(u.r), RAFT_OK);
+	raft_status(u.r, &st);
+	ck_assert_int_eq(st.progress[2].state, RAFT_PROGRESS_PROBE);
+	f.snapshot_rc = 0;
+	un_step(&u, (struct raft_message){ .type = RAFT_MSG_HEARTBEAT_RESP, .from = 3, .to = 1, .term = 1 });
+	ck_assert_ptr_nonnull(un_find(&u, RAFT_MSG_SNAP, 3));
+	/* an unexpected storage error is sticky */
+	f.term_rc = RAFT_EINVAL;
+	raft_propose(u.r, "y", 1);
+	un_step(&u, (struct raft_message){ .type = RAFT_MSG_APP_RESP, .from = 2, .to = 1, .term = 1, .index = 4,
+					   .reject = true, .reject_hint = 2 });
+	ck_assert_int_eq(raft_node_error(u.r), RAFT_ESTORAGE);
+	ck_assert_int_eq(raft_tick(u.r), RAFT_ESTORAGE);
+	ck_assert_int_eq(raft_propose(u.r, "z", 1), RAFT_ESTORAGE);
+	ck_assert(!raft_has_ready(u.r));
+	un_free(&u);
+}
+END_TEST
+
+START_TEST(test_conf_change_edges)
+{
+	struct un u;
+	struct raft_conf_state cs;
+	struct raft_conf_change cc = { .type = RAFT_CONF_ADD_NODE, .node_id = 4 };
+	struct raft_status st;
+
+	make_leader(&u, NULL);
+	ack_all(&u);
+	/* a new voter straight away: the quorum grows to 3 of 4 */
+	ck_assert_int_eq(raft_apply_conf_change(u.r, &cc, &cs), RAFT_OK);
+	ck_assert_uint_eq(cs.n_voters, 4);
+	un_drain(&u);
+	ck_assert_ptr_nonnull(un_find(&u, RAFT_MSG_APP, 4)); /* it gets the log */
+	raft_status(u.r, &st);
+	ck_assert(st.progress[3].recent_active);
+	/* demoting a voter to learner */
+	cc.type = RAFT_CONF_ADD_LEARNER_NODE;
+	ck_assert_int_eq(raft_apply_conf_change(u.r, &cc, &cs), RAFT_OK);
+	ck_assert_uint_eq(cs.n_voters, 3);
+	ck_assert_uint_eq(cs.n_learners, 1);
+	/* node 0 is skipped; unknown types are refused */
+	cc.node_id = 0;
+	ck_assert_int_eq(raft_apply_conf_change(u.r, &cc, &cs), RAFT_OK);
+	cc.node_id = 5;
+	cc.type = (enum raft_conf_change_type)9;
+	ck_assert_int_eq(raft_apply_conf_change(u.r, &cc, &cs), RAFT_ECONFCHANGE);
+	ck_assert_uint_eq(cs.n_voters + cs.n_learners, 4);
+	/* transferring to a removed node is abandoned */
+	raft_transfer_leader(u.r, 3);
+	cc.type = RAFT_CONF_REMOVE_NODE;
+	cc.node_id = 3;
+	ck_assert_int_eq(raft_apply_conf_change(u.r, &cc, &cs), RAFT_OK);
+	raft_status(u.r, &st);
+	ck_assert_uint_eq(st.lead_transferee, 0);
+	un_free(&u);
+	/* demoting the only voter is refused */
+	un_init(&u, 1, 1, NULL);
+	cc.type = RAFT_CONF_ADD_LEARNER_NODE;
+	cc.node_id = 1;
+	ck_assert_int_eq(raft_apply_conf_change(u.r, &cc, &cs), RAFT_ECONFCHANGE);
+	un_free(&u);
+}
+END_TEST
+
+START_TEST(test_dropped_conf_change_not_pending)
+{
+	struct un u;
+	struct raft_conf_change cc = { .type = RAFT_CONF_ADD_LEARNER_NODE, .node_id = 4 };
+	struct raft_ready rd;
+	bool found = false;
+
+	make_leader(&u, tw_small_uncommitted);
+	ack_all(&u);
+	ck_assert_int_eq(raft_propose(u.r, "0123456789ab", 12), RAFT_OK);
+	/* over the uncommitted budget: dropped, and not left "pending" */
+	ck_assert_int_eq(raft_propose_conf_change(u.r, &cc), RAFT_EPROPOSALDROPPED);
+	un_drain(&u);
+	ack_all(&u);
+	ck_assert_uint_eq(u.applied, 2);
+	ck_assert_int_eq(raft_propose_conf_change(u.r, &cc), RAFT_OK);
+	ck_assert_int_eq(raft_ready(u.r, &rd), RAFT_OK);
+	for (size_t i = 0; i < rd.n_entries; i++)
+		found |= rd.entries[i].type == RAFT_ENTRY_CONF_CHANGE;
+	ck_assert(found);
+	raft_mem_storage_append(u.ms, rd.entries, rd.n_entries);
+	raft_advance(u.r, &rd);
+	un_free(&u);
+}
+END_TEST
+
+START_TEST(test_node_new_errors)
+{
+	struct raft_mem_storage *ms = raft_mem_storage_new();
+	struct raft_storage st;
+	struct raft_config c;
+	struct raft_node *r;
+	uint64_t peers[] = { 1, 2 };
+	struct raft_snapshot snap = { .metadata = { .index = 5, .term = 1,
+						    .conf_state = { .n_voters = 1, .voters = { 1 } } } };
+	struct raft_hard_state hs = { .term = 1, .commit = 9 };
+
+	raft_mem_storage_bind(ms, &st);
+	raft_mem_storage_apply_snapshot(ms, &snap);
+	/* peers with a stored configuration */
+	raft_config_init(&c, 1, &st);
+	c.peers = peers;
+	c.n_peers = 2;
+	ck_assert_int_eq(raft_node_new(&c, &r), RAFT_EINVAL);
+	/* a hard state committing beyond the log */
+	raft_config_init(&c, 1, &st);
+	raft_mem_storage_set_hard_state(ms, &hs);
+	ck_assert_int_eq(raft_node_new(&c, &r), RAFT_ECORRUPT);
+	/* an applied index beyond the commit index */
+	hs.commit = 5;
+	raft_mem_storage_set_hard_state(ms, &hs);
+	c.applied = 6;
+	ck_assert_int_eq(raft_node_new(&c, &r), RAFT_EINVAL);
+	/* a joint configuration is not supported */
+	c.applied = 5;
+	ck_assert_int_eq(raft_node_new(&c, &r), RAFT_OK);
+	raft_node_free(r);
+	snap.metadata.index = 6;
+	snap.metadata.conf_state.n_voters_outgoing = 1;
+	snap.metadata.conf_state.voters_outgoing[0] = 2;
+	raft_mem_storage_apply_snapshot(ms, &snap);
+	hs.commit = 6;
+	raft_mem_storage_set_hard_state(ms, &hs);
+	c.applied = 0;
+	ck_assert_int_eq(raft_node_new(&c, &r), RAFT_ECONFCHANGE);
+	raft_mem_storage_free(ms);
+}
+END_TEST
+
 static Suite *raft_suite(void)
 {
 	Suite *s = suite_create("raft");
@@ -1562,6 +1852,12 @@ static Suite *raft_suite(void)
 	tcase_add_test(tc, test_restart_from_storage);
 	tcase_add_test(tc, test_bad_config);
 	tcase_add_loop_test(tc, test_message_matrix, R_FOLLOWER, R_LEADER + 1);
+	tcase_add_test(tc, test_step_between_ready_and_advance);
+	tcase_add_test(tc, test_unstable_replaced_before_advance);
+	tcase_add_test(tc, test_storage_failures);
+	tcase_add_test(tc, test_conf_change_edges);
+	tcase_add_test(tc, test_node_new_errors);
+	tcase_add_test(tc, test_dropped_conf_change_not_pending);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -92,6 +92,19 @@ START_TEST(test_conf_change_codec)
 	ck_assert_int_eq(raft_conf_change_decode(b->bytes, b->len - 1, &out), RAFT_EINVAL);
 	raft_blob_unref(b);
 	raft_blob_unref(cc.context);
+	/* a context larger than the encoder's stack buffer */
+	{
+		char big[300];
+
+		memset(big, 'u', sizeof(big));
+		cc.context = raft_blob_new(big, sizeof(big));
+		b = raft_conf_change_encode(&cc);
+		ck_assert_int_eq(raft_conf_change_decode(b->bytes, b->len, &out), RAFT_OK);
+		ck_assert_uint_eq(raft_blob_len(out.context), sizeof(big));
+		raft_blob_unref(out.context);
+		raft_blob_unref(b);
+		raft_blob_unref(cc.context);
+	}
 }
 END_TEST
 
@@ -349,6 +362,33 @@ START_TEST(test_log_stable_to)
 }
 END_TEST
 
+START_TEST(test_log_unstable_slides)
+{
+	struct tlog t;
+	struct raft_entries out = { 0 };
+
+	tlog_init(&t, 0);
+	/* append, stabilize a prefix, keep appending: the array slides */
+	for (uint64_t i = 1; i <= 500; i++) {
+		struct raft_entry e = ent(i, 1);
+
+		raft_log_append(&t.l, &e, 1);
+		if (i % 7 == 0) {
+			raft_mem_storage_append(t.ms, t.l.u_v + t.l.u_start, t.l.u_n - 2);
+			raft_log_stable_to(&t.l, i - 2, 1);
+		}
+	}
+	ck_assert_uint_eq(raft_log_last_index(&t.l), 500);
+	ck_assert_int_eq(raft_log_slice(&t.l, 1, 501, RAFT_NO_LIMIT, &out), RAFT_OK);
+	ck_assert_uint_eq(out.n, 500);
+	for (size_t k = 0; k < out.n; k++)
+		ck_assert_uint_eq(out.v[k].index, k + 1);
+	raft_entries_free(&out);
+	ck_assert_int_eq(t.err, 0);
+	tlog_free(&t);
+}
+END_TEST
+
 START_TEST(test_log_restore)
 {
 	struct tlog t;
@@ -482,6 +522,7 @@ static Suite *log_suite(void)
 	tcase_add_test(tc, test_log_commit_rules);
 	tcase_add_test(tc, test_log_slice_and_next_ents);
 	tcase_add_test(tc, test_log_stable_to);
+	tcase_add_test(tc, test_log_unstable_slides);
 	tcase_add_test(tc, test_log_restore);
 	tcase_add_test(tc, test_inflights);
 	tcase_add_test(tc, test_progress_states);

@@ -3,8 +3,10 @@
  * core.  Each run builds a 3- or 5-node cluster with random options and
  * drives it with a PRNG: ticks, proposals, reads, leader transfers,
  * compactions, message delivery in random order with drops, duplicates
- * and delays, partitions and heals, crashes and restarts from persisted
- * state.  After every step it checks:
+ * and delays, partitions and heals, crashes (also between a step and its
+ * persistence) and restarts from persisted state, and single-step
+ * membership changes (new learners, promotions, removals, including of the
+ * leader).  After every step it checks:
  *   - election safety: at most one leader per term;
  *   - log matching: entries with equal index and term hold the same data
  *     and follow entries of the same term (hence identical prefixes);
@@ -13,7 +15,9 @@
  *     hash per index; snapshots carry the hash);
  *   - ReadIndex: a read returns at least the commit index known when it
  *     was issued.
- * Then it heals everything and checks that the cluster converges.
+ * Then it heals everything and checks that the cluster converges: a leader
+ * commits a new entry and every member applies the same log.
+ * A failure prints the seed and the step, and stops after five seeds.
  *
  * Environment: RAFT_SIM_SEED=<n> replays one seed (verbose);
  * RAFT_SIM_RUNS=<n> sets the number of seeds (default below);
@@ -29,7 +33,7 @@
 #include "tests/raft/raft_fixture.h"
 
 #define SIM_DEFAULT_RUNS 2000
-#define SIM_DEFAULT_STEPS 2000
+#define SIM_DEFAULT_STEPS 1500
 #define SIM_MAX_READS 4096
 
 struct lm_slot {

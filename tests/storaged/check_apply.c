@@ -328,6 +328,103 @@ START_TEST(empty_entry)
 }
 END_TEST
 
+
+/* Applies an alarm request inside a db batch (the alarms table changes
+ * only in one, as under APPLY). */
+static Cetcd__Storage__EntryResult *alarm_req(int action, uint64_t member, int type)
+{
+	Etcdserverpb__AlarmRequest ar = ETCDSERVERPB__ALARM_REQUEST__INIT;
+	Etcdserverpb__InternalRaftRequest r = ETCDSERVERPB__INTERNAL_RAFT_REQUEST__INIT;
+	ar.action = action;
+	ar.memberid = member;
+	ar.alarm = type;
+	r.alarm = &ar;
+	ck_assert_int_eq(db_batch_begin(db), 0);
+	Cetcd__Storage__EntryResult *res = apply(&r);
+	ck_assert_int_eq(db_batch_commit(db), 0);
+	ck_assert_int_eq(res->response_case, CETCD__STORAGE__ENTRY_RESULT__RESPONSE_ALARM);
+	return res;
+}
+
+static Cetcd__Storage__EntryResult *put_in_batch(const char *k, const char *v)
+{
+	ck_assert_int_eq(db_batch_begin(db), 0);
+	Cetcd__Storage__EntryResult *res = put(k, v);
+	ck_assert_int_eq(db_batch_commit(db), 0);
+	return res;
+}
+
+/* apply.go's Alarm with alarms.go: GET filters by type (NONE: all),
+ * ACTIVATE answers the alarm and caps the applier (NOSPACE: writes fail;
+ * CORRUPT: every key-space request fails), DEACTIVATE of an alarm that is
+ * not raised answers nothing. */
+START_TEST(alarms_as_etcd)
+{
+	Cetcd__Storage__EntryResult *res;
+
+	res = alarm_req(ETCDSERVERPB__ALARM_REQUEST__ALARM_ACTION__ACTIVATE, 1, ETCDSERVERPB__ALARM_TYPE__NOSPACE);
+	ck_assert_uint_eq(res->alarm->n_alarms, 1);
+	ck_assert_uint_eq(res->alarm->alarms[0]->memberid, 1);
+	res = alarm_req(ETCDSERVERPB__ALARM_REQUEST__ALARM_ACTION__ACTIVATE, 2, ETCDSERVERPB__ALARM_TYPE__CORRUPT);
+	res = alarm_req(ETCDSERVERPB__ALARM_REQUEST__ALARM_ACTION__GET, 0, ETCDSERVERPB__ALARM_TYPE__NOSPACE);
+	ck_assert_uint_eq(res->alarm->n_alarms, 1);
+	res = alarm_req(ETCDSERVERPB__ALARM_REQUEST__ALARM_ACTION__GET, 0, ETCDSERVERPB__ALARM_TYPE__NONE);
+	ck_assert_uint_eq(res->alarm->n_alarms, 2);
+	res = put_in_batch("a", "1");
+	ck_assert_str_eq(res->error->message, "etcdserver: corrupt cluster");
+	res = alarm_req(ETCDSERVERPB__ALARM_REQUEST__ALARM_ACTION__DEACTIVATE, 2, ETCDSERVERPB__ALARM_TYPE__CORRUPT);
+	ck_assert_uint_eq(res->alarm->n_alarms, 1);
+	res = put_in_batch("a", "1");
+	ck_assert_str_eq(res->error->message, "etcdserver: mvcc: database space exceeded");
+	res = alarm_req(ETCDSERVERPB__ALARM_REQUEST__ALARM_ACTION__DEACTIVATE, 5, ETCDSERVERPB__ALARM_TYPE__NOSPACE);
+	ck_assert_uint_eq(res->alarm->n_alarms, 0);
+	res = alarm_req(ETCDSERVERPB__ALARM_REQUEST__ALARM_ACTION__DEACTIVATE, 1, ETCDSERVERPB__ALARM_TYPE__NOSPACE);
+	ck_assert_uint_eq(res->alarm->n_alarms, 1);
+	res = put_in_batch("a", "1");
+	ck_assert_ptr_null(res->error);
+	/* The state comes back from the table (a restart). */
+	res = alarm_req(ETCDSERVERPB__ALARM_REQUEST__ALARM_ACTION__ACTIVATE, 3, ETCDSERVERPB__ALARM_TYPE__NOSPACE);
+	ap.nospace = 0;
+	ck_assert_int_eq(apply_alarms_load(&ap), 0);
+	ck_assert_int_eq(ap.nospace, 1);
+	ck_assert_int_eq(ap.corrupt, 0);
+}
+END_TEST
+
+/* The quota: a put that would take the db past it fails and raises
+ * NOSPACE for this member; deletes still work. */
+START_TEST(quota_raises_nospace)
+{
+	Cetcd__Storage__EntryResult *res;
+	static char big[8192];
+
+	memset(big, 'q', sizeof(big) - 1);
+	ap.member_id = 77;
+	ap.quota_bytes = db_size_bytes(db) + 64 * 1024;
+	int i;
+	for (i = 0; i < 100; i++) {
+		char k[16];
+		snprintf(k, sizeof(k), "k%d", i);
+		res = put_in_batch(k, big);
+		if (res->error)
+			break;
+	}
+	ck_assert_int_lt(i, 100);
+	ck_assert_str_eq(res->error->message, "etcdserver: mvcc: database space exceeded");
+	ck_assert_int_eq(ap.nospace, 1);
+	res = alarm_req(ETCDSERVERPB__ALARM_REQUEST__ALARM_ACTION__GET, 0, ETCDSERVERPB__ALARM_TYPE__NONE);
+	ck_assert_uint_eq(res->alarm->n_alarms, 1);
+	ck_assert_uint_eq(res->alarm->alarms[0]->memberid, 77);
+	Etcdserverpb__DeleteRangeRequest d = ETCDSERVERPB__DELETE_RANGE_REQUEST__INIT;
+	Etcdserverpb__InternalRaftRequest r = ETCDSERVERPB__INTERNAL_RAFT_REQUEST__INIT;
+	d.key = B("k0");
+	r.delete_range = &d;
+	res = apply(&r);
+	ck_assert_ptr_null(res->error);
+	ck_assert_int_eq(res->delete_range->deleted, 1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("apply");
@@ -339,6 +436,8 @@ int main(void)
 	tcase_add_test(tc, txn_reads_own_writes_and_nested);
 	tcase_add_test(tc, compaction_and_nospace);
 	tcase_add_test(tc, empty_entry);
+	tcase_add_test(tc, alarms_as_etcd);
+	tcase_add_test(tc, quota_raises_nospace);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

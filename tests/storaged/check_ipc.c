@@ -26,12 +26,14 @@ static struct datadir dd;
 static struct store st;
 static struct event_base *base;
 static struct ipc_server *srv;
+static struct store_options opts;
+static uint64_t next_index = 1, next_req = 100;
 
 static void start(void)
 {
 	char err[512];
 	ck_assert_int_eq(datadir_open(&dd, dir, NULL, err, sizeof(err)), 0);
-	ck_assert_msg(store_open(&st, &dd, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(store_open(&st, &dd, &opts, err, sizeof(err)) == 0, "%s", err);
 	base = event_base_new();
 	srv = ipc_server_new(base, &st);
 	ck_assert_ptr_nonnull(srv);
@@ -48,6 +50,8 @@ static void stop(void)
 static void setup(void)
 {
 	signal(SIGPIPE, SIG_IGN);
+	store_options_init(&opts);
+	next_index = 1;
 	strcpy(dir, "/tmp/check_ipc.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	start();
@@ -303,10 +307,10 @@ START_TEST(bad_frames_close_only_their_connection)
 	ck_assert_ptr_null(recv_env(bad));
 	close(bad);
 
-	/* A request this storaged does not serve yet: an ERROR answer. */
-	Cetcd__Storage__Envelope h = env(CETCD__STORAGE__MSG_TYPE__MSG_HASH_REQUEST, 5);
-	Cetcd__Storage__HashRequest hr = CETCD__STORAGE__HASH_REQUEST__INIT;
-	h.hash_request = &hr;
+	/* A request that cannot be served at all: an ERROR answer. */
+	Cetcd__Storage__Envelope h = env(CETCD__STORAGE__MSG_TYPE__MSG_READ_TXN_REQUEST, 5);
+	Cetcd__Storage__ReadTxnRequest hr = CETCD__STORAGE__READ_TXN_REQUEST__INIT;
+	h.read_txn_request = &hr;
 	send_env(good, &h);
 	Cetcd__Storage__Envelope *a = recv_env(good);
 	ck_assert_int_eq(a->type, CETCD__STORAGE__MSG_TYPE__MSG_ERROR);
@@ -334,6 +338,628 @@ START_TEST(bad_frames_close_only_their_connection)
 }
 END_TEST
 
+
+/* ---- helpers for the operations beyond the write path ---- */
+
+static Cetcd__Storage__Envelope *call(int fd, int type, void *body)
+{
+	Cetcd__Storage__Envelope e = env(type, next_req++);
+	const ProtobufCFieldDescriptor *f =
+	    protobuf_c_message_descriptor_get_field(&cetcd__storage__envelope__descriptor, (unsigned)type);
+	*(void **)((char *)&e + f->offset) = body;
+	uint8_t *buf = malloc(protobuf_c_message_get_packed_size(&e.base) + 1);
+	size_t n = protobuf_c_message_pack(&e.base, buf);
+	send_raw(fd, buf, n);
+	free(buf);
+	Cetcd__Storage__Envelope *a = recv_env(fd);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_msg((int)a->type == type + 1, "answer type %d to %d: %s", a->type, type,
+	    a->type == CETCD__STORAGE__MSG_TYPE__MSG_ERROR ? a->error->message : "");
+	return a;
+}
+
+#define FREE(a) cetcd__storage__envelope__free_unpacked((a), NULL)
+
+/* Persists and applies one entry (data = req packed, or a conf change);
+ * returns the APPLY answer (free with FREE). */
+static Cetcd__Storage__Envelope *commit_entry(int fd, int type, const ProtobufCMessage *req,
+    Raftpb__ConfState *cs)
+{
+	Raftpb__Entry e = RAFTPB__ENTRY__INIT, *one[] = { &e };
+	e.index = next_index++;
+	e.term = 1;
+	e.type = type;
+	e.has_data = 1;
+	e.data.len = protobuf_c_message_get_packed_size(req);
+	e.data.data = malloc(e.data.len + 1);
+	protobuf_c_message_pack(req, e.data.data);
+	Cetcd__Storage__PersistRequest p = CETCD__STORAGE__PERSIST_REQUEST__INIT;
+	Raftpb__HardState hs = RAFTPB__HARD_STATE__INIT;
+	hs.term = 1;
+	hs.commit = e.index;	/* one member: committed once persisted */
+	p.entries = one;
+	p.n_entries = 1;
+	p.hard_state = &hs;
+	FREE(call(fd, CETCD__STORAGE__MSG_TYPE__MSG_PERSIST_REQUEST, &p));
+	Cetcd__Storage__ApplyRequest ap = CETCD__STORAGE__APPLY_REQUEST__INIT;
+	ap.entries = one;
+	ap.n_entries = 1;
+	ap.conf_state = cs;
+	Cetcd__Storage__Envelope *a = call(fd, CETCD__STORAGE__MSG_TYPE__MSG_APPLY_REQUEST, &ap);
+	free(e.data.data);
+	ck_assert_uint_eq(a->apply_response->n_results, 1);
+	return a;
+}
+
+static Cetcd__Storage__Envelope *commit(int fd, Etcdserverpb__InternalRaftRequest *r)
+{
+	return commit_entry(fd, RAFTPB__ENTRY_TYPE__EntryNormal, &r->base, NULL);
+}
+
+static Cetcd__Storage__EntryResult *result(Cetcd__Storage__Envelope *a)
+{
+	return a->apply_response->results[0];
+}
+
+static Cetcd__Storage__Envelope *put_kv(int fd, const char *k, const char *v, size_t vlen, int64_t lease)
+{
+	Etcdserverpb__PutRequest p = ETCDSERVERPB__PUT_REQUEST__INIT;
+	Etcdserverpb__InternalRaftRequest r = ETCDSERVERPB__INTERNAL_RAFT_REQUEST__INIT;
+	p.key = (ProtobufCBinaryData){ strlen(k), (uint8_t *)k };
+	p.value = (ProtobufCBinaryData){ vlen, (uint8_t *)v };
+	p.lease = lease;
+	r.put = &p;
+	return commit(fd, &r);
+}
+
+static Cetcd__Storage__Envelope *alarm_req(int fd, int action, uint64_t member, int type)
+{
+	Etcdserverpb__AlarmRequest ar = ETCDSERVERPB__ALARM_REQUEST__INIT;
+	Etcdserverpb__InternalRaftRequest r = ETCDSERVERPB__INTERNAL_RAFT_REQUEST__INIT;
+	ar.action = action;
+	ar.memberid = member;
+	ar.alarm = type;
+	r.alarm = &ar;
+	return commit(fd, &r);
+}
+
+static Cetcd__Storage__Envelope *status(int fd)
+{
+	Cetcd__Storage__StatusRequest sr = CETCD__STORAGE__STATUS_REQUEST__INIT;
+	return call(fd, CETCD__STORAGE__MSG_TYPE__MSG_STATUS_REQUEST, &sr);
+}
+
+static Cetcd__Storage__Envelope *initial_state(int fd)
+{
+	Cetcd__Storage__InitialStateRequest is = CETCD__STORAGE__INITIAL_STATE_REQUEST__INIT;
+	return call(fd, CETCD__STORAGE__MSG_TYPE__MSG_INITIAL_STATE_REQUEST, &is);
+}
+
+static int64_t range_count(int fd, const char *k, const char *end)
+{
+	Etcdserverpb__RangeRequest rq = ETCDSERVERPB__RANGE_REQUEST__INIT;
+	Cetcd__Storage__ReadRangeRequest rr = CETCD__STORAGE__READ_RANGE_REQUEST__INIT;
+	rq.key = (ProtobufCBinaryData){ strlen(k), (uint8_t *)k };
+	rq.range_end = (ProtobufCBinaryData){ strlen(end), (uint8_t *)end };
+	rr.request = &rq;
+	Cetcd__Storage__Envelope *a = call(fd, CETCD__STORAGE__MSG_TYPE__MSG_READ_RANGE_REQUEST, &rr);
+	ck_assert_ptr_null(a->read_range_response->error);
+	int64_t n = a->read_range_response->response->count;
+	FREE(a);
+	return n;
+}
+
+START_TEST(reads_leases_and_hashes)
+{
+	int fd = connect_client();
+	bootstrap(fd);
+
+	/* A lease, a key on it, and a plain key. */
+	Etcdserverpb__LeaseGrantRequest lg = ETCDSERVERPB__LEASE_GRANT_REQUEST__INIT;
+	Etcdserverpb__InternalRaftRequest r = ETCDSERVERPB__INTERNAL_RAFT_REQUEST__INIT;
+	lg.id = 42;
+	lg.ttl = 60;
+	r.lease_grant = &lg;
+	Cetcd__Storage__Envelope *a = commit(fd, &r);
+	ck_assert_int_eq(result(a)->response_case, CETCD__STORAGE__ENTRY_RESULT__RESPONSE_LEASE_GRANT);
+	ck_assert_int_eq(result(a)->lease_grant->id, 42);
+	ck_assert_int_eq(result(a)->lease_grant->ttl, 60);
+	FREE(a);
+	a = commit(fd, &r);	/* again: lease already exists */
+	ck_assert_str_eq(result(a)->error->message, "etcdserver: lease already exists");
+	FREE(a);
+	FREE(put_kv(fd, "leased", "x", 1, 42));
+	FREE(put_kv(fd, "foo", "bar", 3, 0));
+
+	/* READ_TXN: compares and a range at the current revision. */
+	Etcdserverpb__Compare cmp = ETCDSERVERPB__COMPARE__INIT, *cmps[] = { &cmp };
+	cmp.key = (ProtobufCBinaryData){ 3, (uint8_t *)"foo" };
+	cmp.target = ETCDSERVERPB__COMPARE__COMPARE_TARGET__VALUE;
+	cmp.target_union_case = ETCDSERVERPB__COMPARE__TARGET_UNION_VALUE;
+	cmp.value = (ProtobufCBinaryData){ 3, (uint8_t *)"bar" };
+	Etcdserverpb__RangeRequest rq = ETCDSERVERPB__RANGE_REQUEST__INIT;
+	rq.key = (ProtobufCBinaryData){ 3, (uint8_t *)"foo" };
+	Etcdserverpb__RequestOp op = ETCDSERVERPB__REQUEST_OP__INIT, *ops[] = { &op };
+	op.request_case = ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_RANGE;
+	op.request_range = &rq;
+	Etcdserverpb__TxnRequest txn = ETCDSERVERPB__TXN_REQUEST__INIT;
+	txn.compare = cmps;
+	txn.n_compare = 1;
+	txn.success = ops;
+	txn.n_success = 1;
+	Cetcd__Storage__ReadTxnRequest rt = CETCD__STORAGE__READ_TXN_REQUEST__INIT;
+	rt.request = &txn;
+	a = call(fd, CETCD__STORAGE__MSG_TYPE__MSG_READ_TXN_REQUEST, &rt);
+	ck_assert_ptr_null(a->read_txn_response->error);
+	ck_assert(a->read_txn_response->response->succeeded);
+	ck_assert_int_eq(a->read_txn_response->response->header->revision, 3);
+	ck_assert_uint_eq(a->read_txn_response->response->responses[0]->response_range->n_kvs, 1);
+	FREE(a);
+	/* A txn that writes is refused, and nothing changes. */
+	Etcdserverpb__PutRequest pp = ETCDSERVERPB__PUT_REQUEST__INIT;
+	pp.key = (ProtobufCBinaryData){ 3, (uint8_t *)"foo" };
+	op.request_case = ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_PUT;
+	op.request_put = &pp;
+	a = call(fd, CETCD__STORAGE__MSG_TYPE__MSG_READ_TXN_REQUEST, &rt);
+	ck_assert_ptr_nonnull(a->read_txn_response->error);
+	FREE(a);
+
+	/* EVENTS_SINCE: both puts, with their revisions. */
+	Cetcd__Storage__EventsSinceRequest es = CETCD__STORAGE__EVENTS_SINCE_REQUEST__INIT;
+	es.key = (ProtobufCBinaryData){ 1, (uint8_t *)"\0" };
+	es.range_end = (ProtobufCBinaryData){ 1, (uint8_t *)"\0" };
+	es.start_revision = 1;
+	a = call(fd, CETCD__STORAGE__MSG_TYPE__MSG_EVENTS_SINCE_REQUEST, &es);
+	ck_assert_ptr_null(a->events_since_response->error);
+	ck_assert_uint_eq(a->events_since_response->n_events, 2);
+	ck_assert_int_eq(a->events_since_response->events[1]->kv->mod_revision, 3);
+	ck_assert_int_eq(a->events_since_response->next_revision, 4);
+	ck_assert_int_eq(a->events_since_response->revision, 3);
+	FREE(a);
+
+	/* LEASES with keys; a checkpoint is kept. */
+	Etcdserverpb__LeaseCheckpoint cp = ETCDSERVERPB__LEASE_CHECKPOINT__INIT, *cps[] = { &cp };
+	Etcdserverpb__LeaseCheckpointRequest lc = ETCDSERVERPB__LEASE_CHECKPOINT_REQUEST__INIT;
+	cp.id = 42;
+	cp.remaining_ttl = 33;
+	lc.checkpoints = cps;
+	lc.n_checkpoints = 1;
+	Etcdserverpb__InternalRaftRequest r2 = ETCDSERVERPB__INTERNAL_RAFT_REQUEST__INIT;
+	r2.lease_checkpoint = &lc;
+	a = commit(fd, &r2);
+	ck_assert_ptr_null(result(a)->error);
+	FREE(a);
+	Cetcd__Storage__LeasesRequest lr = CETCD__STORAGE__LEASES_REQUEST__INIT;
+	lr.keys = 1;
+	a = call(fd, CETCD__STORAGE__MSG_TYPE__MSG_LEASES_REQUEST, &lr);
+	ck_assert_uint_eq(a->leases_response->n_leases, 1);
+	ck_assert_int_eq(a->leases_response->leases[0]->id, 42);
+	ck_assert_int_eq(a->leases_response->leases[0]->remaining_ttl, 33);
+	ck_assert_uint_eq(a->leases_response->leases[0]->n_keys, 1);
+	ck_assert(!a->leases_response->more);
+	FREE(a);
+
+	/* HASH_KV is stable; revoking the lease deletes its key (an event)
+	 * and changes it. */
+	Cetcd__Storage__HashKVRequest hk = CETCD__STORAGE__HASH_KVREQUEST__INIT;
+	a = call(fd, CETCD__STORAGE__MSG_TYPE__MSG_HASH_KV_REQUEST, &hk);
+	uint32_t h1 = a->hash_kv_response->hash;
+	ck_assert_int_eq(a->hash_kv_response->revision, 3);
+	FREE(a);
+	a = call(fd, CETCD__STORAGE__MSG_TYPE__MSG_HASH_KV_REQUEST, &hk);
+	ck_assert_uint_eq(a->hash_kv_response->hash, h1);
+	FREE(a);
+	Etcdserverpb__LeaseRevokeRequest rv = ETCDSERVERPB__LEASE_REVOKE_REQUEST__INIT;
+	Etcdserverpb__InternalRaftRequest r3 = ETCDSERVERPB__INTERNAL_RAFT_REQUEST__INIT;
+	rv.id = 42;
+	r3.lease_revoke = &rv;
+	a = commit(fd, &r3);
+	ck_assert_int_eq(result(a)->response_case, CETCD__STORAGE__ENTRY_RESULT__RESPONSE_LEASE_REVOKE);
+	ck_assert_uint_eq(result(a)->n_events, 1);
+	ck_assert_int_eq(result(a)->events[0]->type, MVCCPB__EVENT__EVENT_TYPE__DELETE);
+	FREE(a);
+	a = commit(fd, &r3);
+	ck_assert_str_eq(result(a)->error->message, "etcdserver: requested lease not found");
+	FREE(a);
+	a = call(fd, CETCD__STORAGE__MSG_TYPE__MSG_HASH_KV_REQUEST, &hk);
+	ck_assert_uint_ne(a->hash_kv_response->hash, h1);
+	FREE(a);
+	hk.revision = 3;	/* the old revision still hashes the same */
+	a = call(fd, CETCD__STORAGE__MSG_TYPE__MSG_HASH_KV_REQUEST, &hk);
+	ck_assert_uint_eq(a->hash_kv_response->hash, h1);
+	FREE(a);
+	Cetcd__Storage__HashRequest hr = CETCD__STORAGE__HASH_REQUEST__INIT;
+	a = call(fd, CETCD__STORAGE__MSG_TYPE__MSG_HASH_REQUEST, &hr);
+	ck_assert_int_eq(a->hash_response->revision, 4);
+	FREE(a);
+
+	/* Compaction (applied), then COMPACT, events below it are gone. */
+	Etcdserverpb__CompactionRequest cr = ETCDSERVERPB__COMPACTION_REQUEST__INIT;
+	Etcdserverpb__InternalRaftRequest r4 = ETCDSERVERPB__INTERNAL_RAFT_REQUEST__INIT;
+	cr.revision = 4;
+	r4.compaction = &cr;
+	FREE(commit(fd, &r4));
+	Cetcd__Storage__CompactRequest cq = CETCD__STORAGE__COMPACT_REQUEST__INIT;
+	cq.revision = 4;
+	a = call(fd, CETCD__STORAGE__MSG_TYPE__MSG_COMPACT_REQUEST, &cq);
+	ck_assert_ptr_null(a->compact_response->error);
+	FREE(a);
+	a = call(fd, CETCD__STORAGE__MSG_TYPE__MSG_EVENTS_SINCE_REQUEST, &es);
+	ck_assert_str_eq(a->events_since_response->error->message,
+	    "etcdserver: mvcc: required revision has been compacted");
+	ck_assert_int_eq(a->events_since_response->compact_revision, 4);
+	FREE(a);
+	hk.revision = 2;
+	a = call(fd, CETCD__STORAGE__MSG_TYPE__MSG_HASH_KV_REQUEST, &hk);
+	ck_assert_ptr_nonnull(a->hash_kv_response->error);
+	FREE(a);
+
+	/* AUTH_STATE of a store without auth. */
+	Cetcd__Storage__AuthStateRequest as = CETCD__STORAGE__AUTH_STATE_REQUEST__INIT;
+	a = call(fd, CETCD__STORAGE__MSG_TYPE__MSG_AUTH_STATE_REQUEST, &as);
+	ck_assert(!a->auth_state_response->enabled);
+	ck_assert_uint_eq(a->auth_state_response->n_users, 0);
+	FREE(a);
+	close(fd);
+}
+END_TEST
+
+START_TEST(quota_alarm_and_defragment)
+{
+	static char big[16384];
+	int fd = connect_client();
+	bootstrap(fd);
+
+	memset(big, 'x', sizeof(big));
+	Cetcd__Storage__Envelope *a = status(fd);
+	int64_t base_size = a->status_response->db_size;
+	FREE(a);
+	/* Reopen with a quota a few hundred KiB above the empty db. */
+	close(fd);
+	stop();
+	opts.quota_bytes = base_size + (400 << 10);
+	start();
+	fd = connect_client();
+	a = initial_state(fd);
+	next_index = a->initial_state_response->last_index + 1;
+	FREE(a);
+
+	int i, failed_at = -1;
+	for (i = 0; i < 200 && failed_at < 0; i++) {
+		a = put_kv(fd, "big", big, sizeof(big), 0);
+		if (result(a)->error) {
+			ck_assert_str_eq(result(a)->error->message, "etcdserver: mvcc: database space exceeded");
+			failed_at = i;
+		}
+		FREE(a);
+	}
+	ck_assert_int_gt(failed_at, 5);
+	/* NOSPACE is raised for this member and shows in STATUS. */
+	a = status(fd);
+	ck_assert_uint_eq(a->status_response->n_alarms, 1);
+	ck_assert_uint_eq(a->status_response->alarms[0]->memberid, 7);
+	ck_assert_int_eq(a->status_response->alarms[0]->alarm, ETCDSERVERPB__ALARM_TYPE__NOSPACE);
+	FREE(a);
+	/* Small puts fail too (the applier is capped), reads and deletes work. */
+	a = put_kv(fd, "small", "1", 1, 0);
+	ck_assert_ptr_nonnull(result(a)->error);
+	FREE(a);
+	ck_assert_int_eq(range_count(fd, "big", ""), 1);
+	Etcdserverpb__DeleteRangeRequest d = ETCDSERVERPB__DELETE_RANGE_REQUEST__INIT;
+	Etcdserverpb__InternalRaftRequest r = ETCDSERVERPB__INTERNAL_RAFT_REQUEST__INIT;
+	d.key = (ProtobufCBinaryData){ 3, (uint8_t *)"big" };
+	r.delete_range = &d;
+	a = commit(fd, &r);
+	ck_assert_ptr_null(result(a)->error);
+	int64_t rev = a->apply_response->revision;
+	FREE(a);
+	/* It survives a restart. */
+	close(fd);
+	stop();
+	start();
+	fd = connect_client();
+	a = initial_state(fd);
+	ck_assert_uint_eq(a->initial_state_response->n_alarms, 1);
+	FREE(a);
+	a = put_kv(fd, "small", "1", 1, 0);
+	ck_assert_ptr_nonnull(result(a)->error);
+	FREE(a);
+	/* Compact, defragment: the file shrinks; disarm: puts work again. */
+	Etcdserverpb__CompactionRequest cr = ETCDSERVERPB__COMPACTION_REQUEST__INIT;
+	Etcdserverpb__InternalRaftRequest r2 = ETCDSERVERPB__INTERNAL_RAFT_REQUEST__INIT;
+	cr.revision = rev;
+	r2.compaction = &cr;
+	a = commit(fd, &r2);
+	ck_assert_ptr_null(result(a)->error);
+	FREE(a);
+	Cetcd__Storage__DefragmentRequest dr = CETCD__STORAGE__DEFRAGMENT_REQUEST__INIT;
+	a = call(fd, CETCD__STORAGE__MSG_TYPE__MSG_DEFRAGMENT_REQUEST, &dr);
+	ck_assert_ptr_null(a->defragment_response->error);
+	ck_assert_int_lt(a->defragment_response->db_size_after, a->defragment_response->db_size_before);
+	ck_assert_int_lt(a->defragment_response->db_size_after, opts.quota_bytes);
+	FREE(a);
+	a = alarm_req(fd, ETCDSERVERPB__ALARM_REQUEST__ALARM_ACTION__GET, 0, ETCDSERVERPB__ALARM_TYPE__NONE);
+	ck_assert_uint_eq(result(a)->alarm->n_alarms, 1);
+	FREE(a);
+	a = alarm_req(fd, ETCDSERVERPB__ALARM_REQUEST__ALARM_ACTION__DEACTIVATE, 7, ETCDSERVERPB__ALARM_TYPE__NOSPACE);
+	ck_assert_uint_eq(result(a)->alarm->n_alarms, 1);
+	FREE(a);
+	a = put_kv(fd, "small", "1", 1, 0);
+	ck_assert_ptr_null(result(a)->error);
+	FREE(a);
+	a = status(fd);
+	ck_assert_uint_eq(a->status_response->n_alarms, 0);
+	FREE(a);
+	/* An alarm raised through APPLY caps the applier the same way. */
+	a = alarm_req(fd, ETCDSERVERPB__ALARM_REQUEST__ALARM_ACTION__ACTIVATE, 9, ETCDSERVERPB__ALARM_TYPE__NOSPACE);
+	ck_assert_uint_eq(result(a)->alarm->n_alarms, 1);
+	FREE(a);
+	a = put_kv(fd, "small", "2", 1, 0);
+	ck_assert_ptr_nonnull(result(a)->error);
+	FREE(a);
+	a = alarm_req(fd, ETCDSERVERPB__ALARM_REQUEST__ALARM_ACTION__DEACTIVATE, 9, ETCDSERVERPB__ALARM_TYPE__NOSPACE);
+	FREE(a);
+	a = put_kv(fd, "small", "2", 1, 0);
+	ck_assert_ptr_null(result(a)->error);
+	FREE(a);
+	close(fd);
+}
+END_TEST
+
+static const char *member_json =
+    "{\"id\":18446744073709551615,\"peerURLs\":[\"http://10.0.0.2:2380\"],\"isLearner\":false}";
+
+static Cetcd__Storage__Envelope *conf_change(int fd, int type, uint64_t id, const char *ctx)
+{
+	Raftpb__ConfChange cc = RAFTPB__CONF_CHANGE__INIT;
+	Raftpb__ConfState cs = RAFTPB__CONF_STATE__INIT;
+	uint64_t voters[] = { 7, id };
+	cc.type = type;
+	cc.node_id = id;
+	cc.id = 1;
+	if (ctx) {
+		cc.has_context = 1;
+		cc.context = (ProtobufCBinaryData){ strlen(ctx), (uint8_t *)ctx };
+	}
+	cs.voters = voters;
+	cs.n_voters = 2;
+	return commit_entry(fd, RAFTPB__ENTRY_TYPE__EntryConfChange, &cc.base, &cs);
+}
+
+START_TEST(membership_changes)
+{
+	int fd = connect_client();
+	Cetcd__Storage__BootstrapRequest b = CETCD__STORAGE__BOOTSTRAP_REQUEST__INIT;
+	Etcdserverpb__Member m = ETCDSERVERPB__MEMBER__INIT, *ms[] = { &m };
+	char *purls[] = { "http://10.0.0.1:2380" };
+	m.id = 7;
+	m.name = "one";
+	m.peerurls = purls;
+	m.n_peerurls = 1;
+	b.node_id = 7;
+	b.cluster_id = 9;
+	b.members = ms;
+	b.n_members = 1;
+	FREE(call(fd, CETCD__STORAGE__MSG_TYPE__MSG_BOOTSTRAP_REQUEST, &b));
+
+	uint64_t id = 1234567;
+	Cetcd__Storage__Envelope *a = conf_change(fd, RAFTPB__CONF_CHANGE_TYPE__ConfChangeAddNode, id, member_json);
+	ck_assert_ptr_null(result(a)->error);
+	ck_assert_int_eq(result(a)->response_case, CETCD__STORAGE__ENTRY_RESULT__RESPONSE_CONF_CHANGE);
+	ck_assert_uint_eq(result(a)->conf_change->n_members, 2);
+	FREE(a);
+	a = conf_change(fd, RAFTPB__CONF_CHANGE_TYPE__ConfChangeAddNode, id, member_json);
+	ck_assert_str_eq(result(a)->error->message, "etcdserver: member ID already exist");
+	FREE(a);
+	a = conf_change(fd, RAFTPB__CONF_CHANGE_TYPE__ConfChangeAddNode, 99, member_json);
+	ck_assert_str_eq(result(a)->error->message, "etcdserver: Peer URLs already exists");
+	FREE(a);
+	a = conf_change(fd, RAFTPB__CONF_CHANGE_TYPE__ConfChangeUpdateNode, id,
+	    "{\"peerURLs\":[\"http://10.0.0.3:2380\"]}");
+	ck_assert_ptr_null(result(a)->error);
+	FREE(a);
+	a = conf_change(fd, RAFTPB__CONF_CHANGE_TYPE__ConfChangeRemoveNode, id, NULL);
+	ck_assert_uint_eq(result(a)->conf_change->n_members, 1);
+	FREE(a);
+	a = conf_change(fd, RAFTPB__CONF_CHANGE_TYPE__ConfChangeRemoveNode, id, NULL);
+	ck_assert_str_eq(result(a)->error->message, "etcdserver: member not found");
+	FREE(a);
+	/* A learner, then its promotion. */
+	a = conf_change(fd, RAFTPB__CONF_CHANGE_TYPE__ConfChangeAddLearnerNode, 55,
+	    "{\"peerURLs\":[\"http://10.0.0.5:2380\"],\"isLearner\":true}");
+	ck_assert_ptr_null(result(a)->error);
+	FREE(a);
+	a = conf_change(fd, RAFTPB__CONF_CHANGE_TYPE__ConfChangeAddNode, 55,
+	    "{\"peerURLs\":[\"http://10.0.0.5:2380\"],\"isPromote\":true}");
+	ck_assert_ptr_null(result(a)->error);
+	FREE(a);
+
+	/* After a restart: members and the configuration APPLY stored. */
+	close(fd);
+	stop();
+	start();
+	fd = connect_client();
+	a = initial_state(fd);
+	Cetcd__Storage__InitialStateResponse *is = a->initial_state_response;
+	ck_assert_uint_eq(is->n_members, 2);
+	ck_assert_str_eq(is->members[0]->name, "one");
+	ck_assert_uint_eq(is->members[1]->id, 55);
+	ck_assert(!is->members[1]->islearner);
+	ck_assert_ptr_nonnull(is->conf_state);
+	ck_assert_uint_eq(is->conf_state->n_voters, 2);
+	ck_assert_uint_eq(is->conf_state->voters[1], 55);
+	FREE(a);
+	close(fd);
+}
+END_TEST
+
+/* Pulls the whole db through DB_STREAM in small chunks. */
+static uint8_t *db_pull(int fd, size_t *len, uint64_t *applied)
+{
+	Cetcd__Storage__DbStreamRequest ds = CETCD__STORAGE__DB_STREAM_REQUEST__INIT;
+	uint8_t *buf = NULL;
+	*len = 0;
+	ds.max_chunk = 8192;
+	for (int first = 1;; first = 0) {
+		Cetcd__Storage__Envelope *a = call(fd, CETCD__STORAGE__MSG_TYPE__MSG_DB_STREAM_REQUEST, &ds);
+		Cetcd__Storage__DbStreamResponse *r = a->db_stream_response;
+		ck_assert_ptr_null(r->error);
+		if (first)
+			*applied = r->applied_index;
+		ck_assert_uint_le(r->chunk.len, 8192);
+		buf = realloc(buf, *len + r->chunk.len + 1);
+		memcpy(buf + *len, r->chunk.data, r->chunk.len);
+		*len += r->chunk.len;
+		ds.stream_id = r->stream_id;
+		int done = r->done;
+		FREE(a);
+		if (done)
+			break;
+	}
+	return buf;
+}
+
+START_TEST(snapshots_streams_and_installs)
+{
+	char path[256];
+	int fd = connect_client();
+
+	close(fd);
+	stop();
+	opts.snapshot_count = 10;
+	opts.max_snapshots = 2;
+	start();
+	fd = connect_client();
+	bootstrap(fd);
+	for (int i = 0; i < 25; i++) {
+		char k[16];
+		snprintf(k, sizeof(k), "key%02d", i);
+		FREE(put_kv(fd, k, "v", 1, 0));
+	}
+	/* Snapshots were taken (applied - snapshot > 10 at 11 and 22). */
+	snprintf(path, sizeof(path), "%s/member/snap/%016llx-%016llx.snap", dir, 1ULL, 22ULL);
+	ck_assert_msg(access(path, F_OK) == 0, "no %s", path);
+	/* An explicit one at the applied index; an older one is refused. */
+	Cetcd__Storage__CreateSnapshotRequest cs = CETCD__STORAGE__CREATE_SNAPSHOT_REQUEST__INIT;
+	cs.index = 25;
+	Cetcd__Storage__Envelope *a = call(fd, CETCD__STORAGE__MSG_TYPE__MSG_CREATE_SNAPSHOT_REQUEST, &cs);
+	ck_assert_ptr_null(a->create_snapshot_response->error);
+	ck_assert_uint_eq(a->create_snapshot_response->metadata->index, 25);
+	ck_assert_uint_eq(a->create_snapshot_response->metadata->term, 1);
+	FREE(a);
+	/* --max-snapshots 2: the one at 11 is gone, 22 and 25 stay. */
+	snprintf(path, sizeof(path), "%s/member/snap/%016llx-%016llx.snap", dir, 1ULL, 11ULL);
+	ck_assert_int_ne(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/member/snap/%016llx-%016llx.snap", dir, 1ULL, 22ULL);
+	ck_assert_int_eq(access(path, F_OK), 0);
+	cs.index = 20;
+	a = call(fd, CETCD__STORAGE__MSG_TYPE__MSG_CREATE_SNAPSHOT_REQUEST, &cs);
+	ck_assert_ptr_nonnull(a->create_snapshot_response->error);
+	FREE(a);
+	/* The in-memory log was compacted: below it, ErrCompacted. */
+	Cetcd__Storage__EntriesRequest er = CETCD__STORAGE__ENTRIES_REQUEST__INIT;
+	er.lo = 1;
+	er.hi = 3;
+	a = call(fd, CETCD__STORAGE__MSG_TYPE__MSG_ENTRIES_REQUEST, &er);
+	ck_assert_ptr_nonnull(a->entries_response->error);
+	FREE(a);
+
+	/* A restart starts from the newest snapshot. */
+	close(fd);
+	stop();
+	start();
+	fd = connect_client();
+	a = initial_state(fd);
+	Cetcd__Storage__InitialStateResponse *is = a->initial_state_response;
+	ck_assert_ptr_nonnull(is->snapshot);
+	ck_assert_uint_eq(is->snapshot->index, 25);
+	ck_assert_uint_eq(is->first_index, 26);
+	ck_assert_uint_eq(is->last_index, 25);
+	ck_assert_uint_eq(is->applied_index, 25);
+	FREE(a);
+	next_index = 26;
+
+	/* DB_STREAM a copy, write more, install the copy back: the store
+	 * returns to the copy's state. */
+	size_t len;
+	uint64_t applied;
+	uint8_t *copy = db_pull(fd, &len, &applied);
+	ck_assert_uint_eq(applied, 25);
+	ck_assert_uint_gt(len, 8192);
+	FREE(put_kv(fd, "later", "v", 1, 0));
+	ck_assert_int_eq(range_count(fd, "a", "z"), 26);
+	/* An abandoned stream is fine. */
+	Cetcd__Storage__DbStreamRequest ds = CETCD__STORAGE__DB_STREAM_REQUEST__INIT;
+	ds.max_chunk = 100;
+	a = call(fd, CETCD__STORAGE__MSG_TYPE__MSG_DB_STREAM_REQUEST, &ds);
+	ds.stream_id = a->db_stream_response->stream_id;
+	ds.close = 1;
+	FREE(a);
+	FREE(call(fd, CETCD__STORAGE__MSG_TYPE__MSG_DB_STREAM_REQUEST, &ds));
+
+	Cetcd__Storage__InstallSnapshotRequest in = CETCD__STORAGE__INSTALL_SNAPSHOT_REQUEST__INIT;
+	for (size_t off = 0; off < len; off += 5000) {
+		size_t n = len - off < 5000 ? len - off : 5000;
+		in.chunk = (ProtobufCBinaryData){ n, copy + off };
+		in.done = off + n == len;
+		a = call(fd, CETCD__STORAGE__MSG_TYPE__MSG_INSTALL_SNAPSHOT_REQUEST, &in);
+		ck_assert_ptr_null(a->install_snapshot_response->error);
+		in.stream_id = a->install_snapshot_response->stream_id;
+		if (in.done) {
+			ck_assert_uint_eq(a->install_snapshot_response->applied_index, 25);
+			ck_assert_int_eq(a->install_snapshot_response->revision, 26);
+		}
+		FREE(a);
+	}
+	free(copy);
+	ck_assert_int_eq(range_count(fd, "a", "z"), 25);
+	/* Garbage is refused, and the store stays. */
+	in.stream_id = 0;
+	in.chunk = (ProtobufCBinaryData){ 5, (uint8_t *)"hello" };
+	in.done = 1;
+	Cetcd__Storage__Envelope e = env(CETCD__STORAGE__MSG_TYPE__MSG_INSTALL_SNAPSHOT_REQUEST, 77);
+	e.install_snapshot_request = &in;
+	send_env(fd, &e);
+	a = recv_env(fd);
+	ck_assert_int_eq(a->type, CETCD__STORAGE__MSG_TYPE__MSG_ERROR);
+	FREE(a);
+	ck_assert_int_eq(range_count(fd, "a", "z"), 25);
+
+	/* PERSIST with the leader's snapshot: the log restarts after it. */
+	Raftpb__Snapshot sn = RAFTPB__SNAPSHOT__INIT;
+	Raftpb__SnapshotMetadata md = RAFTPB__SNAPSHOT_METADATA__INIT;
+	Raftpb__ConfState conf = RAFTPB__CONF_STATE__INIT;
+	uint64_t voters[] = { 7 };
+	conf.voters = voters;
+	conf.n_voters = 1;
+	md.index = 40;
+	md.term = 2;
+	md.conf_state = &conf;
+	sn.metadata = &md;
+	Cetcd__Storage__PersistRequest p = CETCD__STORAGE__PERSIST_REQUEST__INIT;
+	Raftpb__HardState hs = RAFTPB__HARD_STATE__INIT;
+	hs.term = 2;
+	hs.commit = 40;		/* raft sends the commit with the snapshot */
+	p.snapshot = &sn;
+	p.hard_state = &hs;
+	a = call(fd, CETCD__STORAGE__MSG_TYPE__MSG_PERSIST_REQUEST, &p);
+	ck_assert_uint_eq(a->persist_response->last_index, 40);
+	FREE(a);
+	close(fd);
+	stop();
+	start();
+	fd = connect_client();
+	a = initial_state(fd);
+	is = a->initial_state_response;
+	ck_assert_uint_eq(is->snapshot->index, 40);
+	ck_assert_uint_eq(is->snapshot->term, 2);
+	ck_assert_uint_eq(is->first_index, 41);
+	ck_assert_uint_eq(is->conf_state->n_voters, 1);
+	FREE(a);
+	close(fd);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("ipc");
@@ -342,6 +968,10 @@ int main(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, write_path_and_restart);
 	tcase_add_test(tc, bad_frames_close_only_their_connection);
+	tcase_add_test(tc, reads_leases_and_hashes);
+	tcase_add_test(tc, quota_alarm_and_defragment);
+	tcase_add_test(tc, membership_changes);
+	tcase_add_test(tc, snapshots_streams_and_installs);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

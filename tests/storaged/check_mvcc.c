@@ -2,12 +2,15 @@
  * check_mvcc.c: unit tests of storaged/mvcc.c against etcd 3.4's rules:
  * revisions and versions, tombstones, txns, Put/DeleteRange options, every
  * Range option (table-driven), compaction, HashKV/Hash, events since a
- * revision, leases, reopen, and batch rollback.  Temp dir per test.
+ * revision, leases, reopen, and batch rollback; compaction in steps
+ * interleaved with writes and reads, resumed after a close.  Temp dir per
+ * test.
  */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "storaged/db.h"
@@ -128,6 +131,17 @@ static bool get_at(struct mvcc_store *s, const char *k, int64_t rev,
 	}
 	mvcc_range_result_free(&res);
 	return found;
+}
+
+static int mvcc_memcmp_kv(const struct mvcc_kv *x, const struct mvcc_kv *y)
+{
+	if (x->key_len != y->key_len || memcmp(x->key, y->key, x->key_len))
+		return 1;
+	if (x->create_revision != y->create_revision ||
+	    x->mod_revision != y->mod_revision || x->version != y->version ||
+	    x->lease != y->lease || x->value_len != y->value_len)
+		return 1;
+	return x->value_len && memcmp(x->value, y->value, x->value_len);
 }
 
 static void kvs_keys(const struct mvcc_kv *kvs, size_t n, char *buf, size_t len)
@@ -1072,6 +1086,247 @@ START_TEST(test_reader_store)
 }
 END_TEST
 
+/* --- compaction in steps --------------------------------------------------- */
+
+/* A deterministic mix of puts, deletes and range deletes over 40 keys. */
+static void mixed_ops(struct mvcc_store *s, unsigned seed, int n)
+{
+	char k[16], e[16], v[48];
+
+	for (int i = 0; i < n; i++) {
+		seed = seed * 1103515245u + 12345u;
+		unsigned r = (seed >> 8) % 100, key = (seed >> 16) % 40;
+		snprintf(k, sizeof(k), "k%02u", key);
+		if (r < 70) {
+			snprintf(v, sizeof(v), "v%u.%d", seed % 9973, i);
+			put(s, k, v);
+		} else if (r < 90) {
+			del(s, k, NULL, 0);
+		} else {
+			snprintf(e, sizeof(e), "k%02u", key + 3);
+			del(s, k, e, strlen(e));
+		}
+	}
+}
+
+/* Both dbs hold the same rows for sql, column by column. */
+static void same_rows(const char *sql)
+{
+	sqlite3_stmt *a, *b;
+	int ra, rb, n = 0;
+
+	ck_assert_int_eq(sqlite3_prepare_v2(db_sqlite(A.db), sql, -1, &a, NULL),
+			 SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db_sqlite(B.db), sql, -1, &b, NULL),
+			 SQLITE_OK);
+	for (;;) {
+		ra = sqlite3_step(a);
+		rb = sqlite3_step(b);
+		ck_assert_int_eq(ra, rb);
+		if (ra != SQLITE_ROW)
+			break;
+		for (int c = 0; c < sqlite3_column_count(a); c++) {
+			int la = sqlite3_column_bytes(a, c);
+			ck_assert_int_eq(sqlite3_column_type(a, c),
+					 sqlite3_column_type(b, c));
+			ck_assert_msg(la == sqlite3_column_bytes(b, c) && (la == 0 ||
+				      memcmp(sqlite3_column_blob(a, c),
+					     sqlite3_column_blob(b, c),
+					     (size_t)la) == 0),
+				      "%s: row %d (seq %lld) column %d: %s != %s",
+				      sql, n, (long long)sqlite3_column_int64(a, 0),
+				      c, sqlite3_column_text(a, c),
+				      sqlite3_column_text(b, c));
+		}
+		n++;
+	}
+	ck_assert_int_eq(ra, SQLITE_DONE);
+	sqlite3_finalize(a);
+	sqlite3_finalize(b);
+}
+
+/* Every key at rev reads the same from A and B. */
+static void same_reads(int64_t rev)
+{
+	struct mvcc_range_req r = { .key = U("\0"), .key_len = 1,
+				    .range_end = U("\0"), .range_end_len = 1,
+				    .revision = rev };
+	struct mvcc_range_result ra, rb;
+
+	ck_assert_int_eq(mvcc_range(A.s, &r, &ra), MVCC_OK);
+	ck_assert_int_eq(mvcc_range(B.s, &r, &rb), MVCC_OK);
+	ck_assert_uint_eq(ra.n_kvs, rb.n_kvs);
+	ck_assert_int_eq(ra.revision, rb.revision);
+	for (size_t i = 0; i < ra.n_kvs; i++) {
+		const struct mvcc_kv *x = &ra.kvs[i], *y = &rb.kvs[i];
+		ck_assert_int_eq(mvcc_memcmp_kv(x, y), 0);
+	}
+	mvcc_range_result_free(&ra);
+	mvcc_range_result_free(&rb);
+}
+
+static void same_hashes(int64_t c)
+{
+	struct mvcc_hash_kv ha, hb;
+	uint32_t xa, xb;
+
+	ck_assert_int_eq(mvcc_hash_kv(A.s, 0, &ha), MVCC_OK);
+	ck_assert_int_eq(mvcc_hash_kv(B.s, 0, &hb), MVCC_OK);
+	ck_assert_uint_eq(ha.hash, hb.hash);
+	ck_assert_int_eq(ha.compact_revision, hb.compact_revision);
+	ck_assert_int_eq(mvcc_hash_kv(A.s, c + 1, &ha), MVCC_OK);
+	ck_assert_int_eq(mvcc_hash_kv(B.s, c + 1, &hb), MVCC_OK);
+	ck_assert_uint_eq(ha.hash, hb.hash);
+	ck_assert_int_eq(mvcc_hash(A.s, &xa, NULL), MVCC_OK);
+	ck_assert_int_eq(mvcc_hash(B.s, &xb, NULL), MVCC_OK);
+	ck_assert_uint_eq(xa, xb);
+}
+
+/* prev_seq as reads see it: a link to a row compaction removed means
+ * "nothing older" whatever its number (a put between steps may link to a
+ * tombstone that a one-shot compaction had already removed). */
+static const char dump_rev[] =
+	"SELECT r.seq, r.main, r.sub, r.key, r.create_rev, r.ver, r.lease,"
+	" CASE WHEN p.seq IS NULL THEN 0 ELSE r.prev_seq END, r.value"
+	" FROM rev r LEFT JOIN rev p ON p.seq = r.prev_seq ORDER BY r.seq";
+static const char dump_cur[] = "SELECT * FROM cur ORDER BY key";
+
+START_TEST(test_compact_steps_interleaved)
+{
+	struct mvcc_range_result res;
+	int64_t c, before, after;
+	int steps = 0;
+	bool done = false;
+
+	fx_open(&B);
+	mixed_ops(A.s, 1, 600);
+	mixed_ops(B.s, 1, 600);
+	c = mvcc_current_revision(A.s) - 150;
+	ck_assert_int_eq(mvcc_compact(A.s, c), MVCC_OK);
+	ck_assert_int_eq(mvcc_compact_begin(B.s, c), MVCC_OK);
+	ck_assert(mvcc_compact_pending(B.s));
+	ck_assert(!mvcc_compact_pending(A.s));
+	/* the compaction point holds at once */
+	ck_assert_int_eq(mvcc_compact_revision(B.s), c);
+	struct mvcc_range_req r = { .key = U("k00"), .key_len = 3,
+				    .revision = c - 1 };
+	ck_assert_int_eq(mvcc_range(B.s, &r, &res), MVCC_ERR_COMPACTED);
+	ck_assert_int_eq(mvcc_compact_begin(B.s, c), MVCC_ERR_COMPACTED);
+	same_hashes(c);
+
+	while (!done) {
+		before = rev_rows(&B, "", NULL, 0);
+		ck_assert_int_eq(mvcc_compact_step(B.s, 3, &done), MVCC_OK);
+		after = rev_rows(&B, "", NULL, 0);
+		/* a step is bounded: 3 rows, +1 for a key's tombstone */
+		ck_assert_int_le(before - after, 4);
+		steps++;
+		/* writes and reads go on between steps */
+		mixed_ops(A.s, 100u + (unsigned)steps, 2);
+		mixed_ops(B.s, 100u + (unsigned)steps, 2);
+		if (steps % 8 == 0) {
+			same_reads(c);
+			same_reads(c + 7);
+			same_reads(0);
+			same_hashes(c);
+		}
+		ck_assert_int_lt(steps, 10000);
+	}
+	ck_assert_int_gt(steps, 20);
+	ck_assert(!mvcc_compact_pending(B.s));
+	same_rows(dump_rev);
+	same_rows(dump_cur);
+	same_hashes(c);
+	ck_assert_int_eq(mvcc_compact_step(B.s, 3, &done), MVCC_OK);
+	ck_assert(done);
+}
+END_TEST
+
+START_TEST(test_compact_resume_after_close)
+{
+	int64_t c1, c2;
+	bool done;
+
+	fx_open(&B);
+	mixed_ops(A.s, 2, 500);
+	mixed_ops(B.s, 2, 500);
+	c1 = mvcc_current_revision(A.s) - 200;
+	c2 = c1 + 100;
+	ck_assert_int_eq(mvcc_compact(A.s, c1), MVCC_OK);
+	ck_assert_int_eq(mvcc_compact(A.s, c2), MVCC_OK);
+
+	/* steps, then a crash in the middle of one (its batch never
+	 * commits), then a close */
+	ck_assert_int_eq(mvcc_compact_begin(B.s, c1), MVCC_OK);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(mvcc_compact_step(B.s, 2, &done), MVCC_OK);
+		ck_assert(!done);
+	}
+	/* a newer compaction takes over from the pending one */
+	ck_assert_int_eq(mvcc_compact_begin(B.s, c2), MVCC_OK);
+	ck_assert_int_eq(mvcc_compact_step(B.s, 5, &done), MVCC_OK);
+	ck_assert_int_eq(db_batch_begin(B.db), DB_OK);
+	ck_assert_int_eq(mvcc_compact_step(B.s, 5, &done), MVCC_OK);
+	fx_close(&B);		/* rolls the open batch back */
+
+	/* open finishes it */
+	fx_open(&B);
+	ck_assert(!mvcc_compact_pending(B.s));
+	ck_assert_int_eq(mvcc_compact_revision(B.s), c2);
+	same_rows(dump_rev);
+	same_rows(dump_cur);
+	same_hashes(c2);
+	same_reads(c2);
+	same_reads(0);
+	/* and the writer's mirror of cur is right: puts agree */
+	mixed_ops(A.s, 3, 200);
+	mixed_ops(B.s, 3, 200);
+	same_rows(dump_rev);
+	same_rows(dump_cur);
+}
+END_TEST
+
+/* Deletes + compaction + defragment: the db file shrinks, reads agree. */
+START_TEST(test_defragment_after_compaction)
+{
+	static char v[3000];
+	char k[16], got[3001];
+	struct mvcc_kv kv;
+	struct stat sb;
+	off_t before;
+	int64_t rev;
+
+	memset(v, 'z', sizeof(v) - 1);
+	for (int i = 0; i < 400; i++) {
+		snprintf(k, sizeof(k), "big%03d", i);
+		put(A.s, k, v);
+	}
+	for (int i = 0; i < 400; i++) {
+		if (i % 10 == 0)
+			continue;
+		snprintf(k, sizeof(k), "big%03d", i);
+		del(A.s, k, NULL, 0);
+	}
+	rev = mvcc_current_revision(A.s);
+	ck_assert_int_eq(db_checkpoint(A.db, false), DB_OK);
+	ck_assert_int_eq(stat(A.path, &sb), 0);
+	before = sb.st_size;
+	ck_assert_int_eq(mvcc_compact(A.s, rev), MVCC_OK);
+	ck_assert_int_gt(db_free_pages(A.db), 0);
+	ck_assert_int_eq(db_defragment(A.db), DB_OK);
+	ck_assert_int_eq(stat(A.path, &sb), 0);
+	ck_assert_msg(sb.st_size < before / 4, "%lld -> %lld",
+		      (long long)before, (long long)sb.st_size);
+	for (int i = 0; i < 400; i += 10) {
+		snprintf(k, sizeof(k), "big%03d", i);
+		ck_assert(get_at(A.s, k, 0, &kv, got, sizeof(got)));
+		ck_assert_str_eq(got, v);
+	}
+	ck_assert_int_eq(mvcc_current_revision(A.s), rev);
+	ck_assert_int_eq(put(A.s, "after", "1"), rev + 1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("mvcc");
@@ -1080,6 +1335,9 @@ int main(void)
 	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
+	/* the step-by-step compaction tests do a few thousand small batches:
+	 * seconds under the sanitizers on a busy machine */
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_revisions_versions);
 	tcase_add_test(tc, test_txn_one_revision);
 	tcase_add_test(tc, test_put_options);
@@ -1095,6 +1353,9 @@ int main(void)
 	tcase_add_test(tc, test_reopen_keeps_everything);
 	tcase_add_test(tc, test_batch_rollback);
 	tcase_add_test(tc, test_reader_store);
+	tcase_add_test(tc, test_compact_steps_interleaved);
+	tcase_add_test(tc, test_compact_resume_after_close);
+	tcase_add_test(tc, test_defragment_after_compaction);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
