@@ -119,7 +119,8 @@ for round in $(seq "$ROUNDS"); do
 				--listen-peer-urls "http://127.0.0.1:$pp" --initial-advertise-peer-urls "http://127.0.0.1:$pp" \
 				--initial-cluster "b=http://127.0.0.1:$pp" >> "$T/$kind.log" 2>&1 &
 			MAINPID=$!; PIDS="$PIDS $MAINPID"
-			until curl -sf "$URL/health" >/dev/null; do sleep 0.02; done
+			for i in $(seq 3000); do curl -sf "$URL/health" >/dev/null && break; sleep 0.02; done
+			curl -sf "$URL/health" >/dev/null || { echo "bench_server: $kind did not restart" >&2; tail -5 "$T/$kind.log" >&2; }
 			record healthy_s_100k $kind "$(echo "$(date +%s.%N) - $local_start" | bc)"
 		fi
 		stop
