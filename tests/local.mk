@@ -29,6 +29,7 @@ TESTS += \
 	tests/e2e/crash_survival.sh \
 	tests/e2e/bad_input.sh \
 	tests/e2e/restart_big_log.sh \
+	tests/e2e/wal_dir.sh \
 	tests/check_manpages.sh \
 	tests/check_configure.sh
 EXTRA_DIST += \
@@ -42,6 +43,7 @@ EXTRA_DIST += \
 	tests/e2e/crash_survival.sh \
 	tests/e2e/bad_input.sh \
 	tests/e2e/restart_big_log.sh \
+	tests/e2e/wal_dir.sh \
 	tests/check_manpages.sh \
 	tests/check_configure.sh \
 	tests/README.md
