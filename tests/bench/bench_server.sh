@@ -27,7 +27,8 @@ free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0));
 $PY "$top_srcdir/tests/bench/grpc_bodies.py" "$T"
 cat > "$T/put.lua" <<'LUA'
 wrk.method = "POST"
-wrk.body = '{"key":"Z3ctYmVuY2g=","value":"' .. string.rep("dg==", 64) .. '"}'
+-- 192-byte value, valid standard base64 (etcd's gateway rejects anything else)
+wrk.body = '{"key":"Z3ctYmVuY2g=","value":"' .. string.rep("dnZ2", 64) .. '"}'
 LUA
 cat > "$T/range.lua" <<'LUA'
 wrk.method = "POST"
@@ -74,9 +75,16 @@ h2load_run() {
 	echo "$rps $mean $(( (after - before) )) $ok"
 }
 
+# wrk_rps SCRIPT PATH: requests per second, or 0 if any answer was not 2xx.
 wrk_rps() {
 	local script=$1 path=$2
-	wrk -t 2 -c 32 -d 4s -s "$T/$script" "$URL$path" 2>/dev/null | awk '/Requests\/sec/ {print $2}'
+	local out=$(wrk -t 2 -c 32 -d 4s -s "$T/$script" "$URL$path" 2>/dev/null)
+	if echo "$out" | grep -q "Non-2xx"; then
+		echo "bench_server: $path answered errors: $(echo "$out" | grep Non-2xx)" >&2
+		echo 0
+		return
+	fi
+	echo "$out" | awk '/Requests\/sec/ {print $2}'
 }
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
