@@ -650,7 +650,12 @@ static int apply_txn(struct applier *a, const Etcdserverpb__TxnRequest *t,
 static int apply_compaction(struct applier *a, const Etcdserverpb__CompactionRequest *c,
     Cetcd__Storage__EntryResult *res)
 {
-	int rc = mvcc_compact(a->store, c->revision);
+	/* Only the compaction point, in this batch: reads below it fail
+	 * from now on, as in etcd, whose compaction deletes in batches after
+	 * it (mvcc/kvstore_compaction.go).  The deletes are steps that
+	 * storaged runs between batches (store_read.c); a store opened
+	 * without them finishes the compaction at its next open. */
+	int rc = mvcc_compact_begin(a->store, c->revision);
 
 	if (rc != MVCC_OK) {
 		if (apply_set_error(res, apply_err_from_mvcc(rc)))

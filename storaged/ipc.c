@@ -15,8 +15,13 @@
  * so a burst of PERSISTs costs one fsync (group commit), and no PERSIST is
  * acknowledged before its entries are durable.
  *
- * Streams (DB_STREAM, INSTALL_SNAPSHOT) belong to the connection that
- * opened them: the store drops them when it closes.  On SIGTERM,
+ * COMPACT and DEFRAGMENT may be answered later, when the store's steps
+ * between requests are done (store.h): their answer holds its place in
+ * the queue, waiting, and the answers behind it wait for it, while the
+ * requests behind it are handled as usual.
+ *
+ * Streams (DB_STREAM, INSTALL_SNAPSHOT) and waiting answers belong to the
+ * connection that opened them: the store drops them when it closes.  On SIGTERM,
  * ipc_server_drain() stops reading, flushes (one fdatasync) and waits for
  * the answers to be written, so the batch in hand is answered before exit.
  */
@@ -40,7 +45,9 @@ struct answer {
 	uint8_t *data;
 	size_t len;
 	uint64_t request_id;
+	int type;		/* the answer's MsgType */
 	int needs_sync;		/* a PERSIST answer: only after fdatasync */
+	int waiting;		/* deferred by the store: no data yet */
 };
 
 struct ipc_conn {
@@ -60,16 +67,18 @@ struct ipc_server {
 };
 
 /* owner: the connection, for requests that keep per-connection state
- * (streams). */
-typedef int handler_fn(struct store *s, const void *owner, const Cetcd__Storage__Envelope *req,
-    Cetcd__Storage__Envelope *ans, char *err, size_t errlen);
+ * (streams, deferred answers); token: the answer, for a deferred one.
+ * Returns 0 (ans filled), 1 (the store answers later) or -1. */
+typedef int handler_fn(struct store *s, const void *owner, void *token,
+    const Cetcd__Storage__Envelope *req, Cetcd__Storage__Envelope *ans, char *err, size_t errlen);
 
 #define NEW(type, init) ({ type *_p = malloc(sizeof(type)); if (_p) init(_p); _p; })
 
 /* Each handler allocates its answer body into ans. */
 #define HANDLER(name, Req, field, Resp, init, ans_field, ans_case, call) \
-	static int name(struct store *s, const void *owner, const Cetcd__Storage__Envelope *req, \
-	    Cetcd__Storage__Envelope *ans, char *err, size_t errlen) \
+	static int name(struct store *s, const void *owner, void *token, \
+	    const Cetcd__Storage__Envelope *req, Cetcd__Storage__Envelope *ans, char *err, \
+	    size_t errlen) \
 	{ \
 		Resp *out = NEW(Resp, init); \
 		if (!out) { \
@@ -80,6 +89,7 @@ typedef int handler_fn(struct store *s, const void *owner, const Cetcd__Storage_
 		ans->ans_field = out; \
 		const Req *r = req->field; \
 		(void)r; \
+		(void)token; \
 		return call; \
 	}
 
@@ -135,11 +145,11 @@ HANDLER(h_auth_state, Cetcd__Storage__AuthStateRequest, auth_state_request,
 HANDLER(h_compact, Cetcd__Storage__CompactRequest, compact_request,
     Cetcd__Storage__CompactResponse, cetcd__storage__compact_response__init,
     compact_response, CETCD__STORAGE__ENVELOPE__BODY_COMPACT_RESPONSE,
-    store_compact(s, r, out, err, errlen))
+    store_compact(s, owner, token, r, out, err, errlen))
 HANDLER(h_defragment, Cetcd__Storage__DefragmentRequest, defragment_request,
     Cetcd__Storage__DefragmentResponse, cetcd__storage__defragment_response__init,
     defragment_response, CETCD__STORAGE__ENVELOPE__BODY_DEFRAGMENT_RESPONSE,
-    store_defragment(s, out, err, errlen))
+    store_defragment(s, owner, token, out, err, errlen))
 HANDLER(h_hash, Cetcd__Storage__HashRequest, hash_request,
     Cetcd__Storage__HashResponse, cetcd__storage__hash_response__init,
     hash_response, CETCD__STORAGE__ENVELOPE__BODY_HASH_RESPONSE,
@@ -262,10 +272,15 @@ static void on_frame(struct frame_conn *fc, const uint8_t *payload, size_t len, 
 		ans.type = req->type + 1;
 		ans.request_id = req->request_id;
 		a->request_id = req->request_id;
+		a->type = (int)ans.type;
 		a->needs_sync = dispatch[req->type].needs_sync;
-		rc = dispatch[req->type].fn(srv->store, c, req, &ans, err, sizeof(err));
-		if (rc == 0)
+		rc = dispatch[req->type].fn(srv->store, c, a, req, &ans, err, sizeof(err));
+		if (rc == 1) {
+			a->waiting = 1;
+			rc = 0;
+		} else if (rc == 0) {
 			rc = pack_envelope(&ans, a);
+		}
 		if (rc != 0 && pack_error(req->request_id, *err ? err : "out of memory", a) == 0)
 			rc = 0;
 		/* The answer's body was malloc'd into ans; free it through a
@@ -326,10 +341,10 @@ static void flush(evutil_socket_t fd, short what, void *arg)
 	srv->flush_pending = 0;
 	for (struct ipc_conn **pp = &srv->conns; *pp;) {
 		struct ipc_conn *c = *pp;
-		while (!c->dead && c->head) {
+		while (!c->dead && c->head && !c->head->waiting) {
 			struct answer *a = c->head;
 			/* Not durable: the PERSIST fails, never a false ack. */
-			if (a->needs_sync && !synced && pack_error(a->request_id, err, a) != 0) {
+			if (!a->data || (a->needs_sync && !synced && pack_error(a->request_id, err, a) != 0)) {
 				conn_close(c, "out of memory");
 				break;
 			}
@@ -345,6 +360,7 @@ static void flush(evutil_socket_t fd, short what, void *arg)
 		}
 		if (c->dead) {
 			store_drop_streams(srv->store, c);
+			store_drop_waiters(srv->store, c);
 			answers_free(c);
 			*pp = c->next;
 			free(c);
@@ -352,6 +368,35 @@ static void flush(evutil_socket_t fd, short what, void *arg)
 		}
 		pp = &c->next;
 	}
+}
+
+/* The store's answer to a deferred request (store_answer_fn): packed in
+ * the place the request kept in its connection's queue. */
+static void on_deferred_answer(void *arg, void *token, ProtobufCMessage *body)
+{
+	struct ipc_server *srv = arg;
+	struct answer *a = token;
+	Cetcd__Storage__Envelope env = CETCD__STORAGE__ENVELOPE__INIT;
+	const ProtobufCFieldDescriptor *f =
+	    protobuf_c_message_descriptor_get_field(&cetcd__storage__envelope__descriptor, (unsigned)a->type);
+	int rc = -1;
+
+	if (body && f && f->descriptor == body->descriptor) {
+		env.version = CETCD__STORAGE__PROTOCOL_VERSION__PROTOCOL_VERSION_CURRENT;
+		env.type = a->type;
+		env.request_id = a->request_id;
+		env.body_case = a->type;
+		*(ProtobufCMessage **)((char *)&env + f->offset) = body;
+		rc = pack_envelope(&env, a);
+	}
+	/* If not even an ERROR fits, a->data stays NULL and the flush
+	 * closes the connection rather than leave the request unanswered. */
+	if (rc != 0)
+		pack_error(a->request_id, "out of memory", a);
+	if (body)
+		protobuf_c_message_free_unpacked(body, NULL);
+	a->waiting = 0;
+	schedule_flush(srv);
 }
 
 struct ipc_server *ipc_server_new(struct event_base *base, struct store *store)
@@ -364,6 +409,11 @@ struct ipc_server *ipc_server_new(struct event_base *base, struct store *store)
 	srv->store = store;
 	srv->flush_ev = event_new(base, -1, 0, flush, srv);
 	if (!srv->flush_ev) {
+		free(srv);
+		return NULL;
+	}
+	if (store_loop_attach(store, base, on_deferred_answer, srv) != 0) {
+		event_free(srv->flush_ev);
 		free(srv);
 		return NULL;
 	}
@@ -422,10 +472,12 @@ void ipc_server_free(struct ipc_server *srv)
 		struct ipc_conn *c = srv->conns;
 		srv->conns = c->next;
 		store_drop_streams(srv->store, c);
+		store_drop_waiters(srv->store, c);
 		conn_close(c, NULL);
 		answers_free(c);
 		free(c);
 	}
+	store_loop_detach(srv->store);
 	event_free(srv->flush_ev);
 	free(srv);
 }

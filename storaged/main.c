@@ -161,6 +161,8 @@ out:
 		event_free(ev_int);
 	if (s.base)
 		event_base_free(s.base);
+	/* Stops the checkpoint worker (its last request finished), then
+	 * closes the db: on SIGTERM as on any exit. */
 	store_close(&s.store);
 	datadir_close(&s.dd);
 	return rc;

@@ -186,6 +186,25 @@ static int load_wal(struct store *s, char *err, size_t errlen)
 	return rc;
 }
 
+int store_db_open(struct store *s, char *err, size_t errlen)
+{
+	/* No commit runs a checkpoint: the worker does them all (db.h). */
+	struct db_options o = { .wal_autocheckpoint = -1 };
+
+	if (db_open(s->dd->db, &o, &s->db, err, errlen) != DB_OK)
+		return -1;
+	return store_ckpt_start(s, err, errlen);
+}
+
+void store_db_close(struct store *s)
+{
+	/* The worker must not outlive the writer it checkpoints for. */
+	store_ckpt_stop(s);
+	if (s->db)
+		db_close(s->db);
+	s->db = NULL;
+}
+
 void store_applier_reset(struct store *s)
 {
 	s->applier.store = s->mvcc;
@@ -212,7 +231,7 @@ int store_open(struct store *s, const struct datadir *dd, const struct store_opt
 	if (s->opts.quota_bytes == 0)
 		s->opts.quota_bytes = STORE_DEFAULT_QUOTA_BYTES;
 	s->next_stream_id = 1;
-	if (db_open(dd->db, NULL, &s->db, err, errlen) != DB_OK)
+	if (store_db_open(s, err, errlen))
 		return -1;
 	if (mvcc_store_open(s->db, &s->mvcc) != MVCC_OK) {
 		snprintf(err, errlen, "cannot open the key-value store in %s", dd->db);
@@ -236,6 +255,7 @@ void store_close(struct store *s)
 	struct wal_error we;
 
 	store_drop_streams(s, NULL);
+	store_drop_waiters(s, NULL);
 	if (s->wal)
 		wal_close(s->wal, &we);
 	log_truncate_from(s, 0);
@@ -246,8 +266,7 @@ void store_close(struct store *s)
 		snap_close(s->snap);
 	if (s->mvcc)
 		mvcc_store_close(s->mvcc);
-	if (s->db)
-		db_close(s->db);
+	store_db_close(s);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -576,6 +595,9 @@ int store_apply(struct store *s, const Cetcd__Storage__ApplyRequest *req,
 	char serr[512];
 	if (store_maybe_snapshot(s, serr, sizeof(serr)))
 		fprintf(stderr, "cetcd-storaged: snapshot failed: %s\n", serr);
+	/* The checkpoint goes to the worker, and the steps of a compaction
+	 * this batch began to the loop: never into this commit. */
+	store_after_commit(s);
 	return 0;
 fail:
 	snprintf(err, errlen, "apply: the store failed; batch rolled back");

@@ -18,9 +18,13 @@
 
 struct wal;
 struct db;
+struct db_ckpt;
 struct snap;
 struct mvcc_store;
 struct store_stream;
+struct store_waiter;
+struct event_base;
+struct event;
 
 /* etcd's defaults (etcdserver/config.go, embed/config.go, quota.go). */
 #define STORE_DEFAULT_SNAPSHOT_COUNT 100000
@@ -35,7 +39,16 @@ struct store_options {
 	uint64_t snapshot_count;	/* 0: STORE_DEFAULT_SNAPSHOT_COUNT */
 	unsigned max_wals;		/* 0 = keep all */
 	unsigned max_snapshots;		/* 0 = keep all */
+	/* Size of SQLite's -wal file above which the checkpoint worker
+	 * truncates it after a passive checkpoint; 0 = db.h's default. */
+	int64_t wal_limit_bytes;
 };
+
+/* Hands over the answer to a request that store_compact() or
+ * store_defragment() deferred (they returned 1): body is a heap
+ * CompactResponse or DefragmentResponse, now owned by the callee; token is
+ * what the request passed in. */
+typedef void store_answer_fn(void *arg, void *token, ProtobufCMessage *body);
 
 struct store {
 	const struct datadir *dd;
@@ -62,6 +75,19 @@ struct store {
 	/* DB_STREAM copies and INSTALL_SNAPSHOT uploads in progress. */
 	struct store_stream *streams;
 	uint64_t next_stream_id;
+	/* store_read.c: SQLite checkpoints off the commit path, and the
+	 * compaction and defragment steps run between requests.  base is
+	 * NULL until store_loop_attach(): maintenance then runs inline. */
+	struct db_ckpt *ckpt;
+	bool ckpt_auto_busy;		/* one DB_CKPT_AUTO outstanding */
+	struct event_base *base;
+	struct event *ckpt_ev, *maint_ev;
+	store_answer_fn *answer_fn;
+	void *answer_arg;
+	struct store_waiter *waiters;	/* deferred COMPACT/DEFRAGMENT */
+	int defrag_phase;		/* enum in store_read.c */
+	int64_t defrag_steps_left;
+	bool maint_paused;		/* a step failed: wait for the next batch */
 };
 
 void store_options_init(struct store_options *o);
@@ -104,13 +130,33 @@ int store_leases(struct store *s, const Cetcd__Storage__LeasesRequest *req,
     Cetcd__Storage__LeasesResponse *out, char *err, size_t errlen);
 int store_auth_state(struct store *s, Cetcd__Storage__AuthStateResponse *out,
     char *err, size_t errlen);
-int store_compact(struct store *s, const Cetcd__Storage__CompactRequest *req,
-    Cetcd__Storage__CompactResponse *out, char *err, size_t errlen);
-int store_defragment(struct store *s, Cetcd__Storage__DefragmentResponse *out,
-    char *err, size_t errlen);
 int store_hash(struct store *s, Cetcd__Storage__HashResponse *out, char *err, size_t errlen);
 int store_hash_kv(struct store *s, const Cetcd__Storage__HashKVRequest *req,
     Cetcd__Storage__HashKVResponse *out, char *err, size_t errlen);
+
+/*
+ * store_read.c: maintenance off the write path.
+ *
+ * The loop: store_loop_attach() watches the checkpoint worker's fd on base
+ * and runs compaction and defragment steps from a zero-delay timer, one
+ * short batch per loop iteration, so that APPLY requests run between them.
+ * answer_fn receives deferred answers.  Detach before freeing base.
+ * Without a loop, store_compact/store_defragment finish inline.
+ */
+int store_loop_attach(struct store *s, struct event_base *base, store_answer_fn *fn, void *arg);
+void store_loop_detach(struct store *s);
+/* COMPACT (CompactRequest: answered once the applied compaction's rows
+ * are all deleted) and DEFRAGMENT.  Return 0 with out filled (answered
+ * now), 1 when the answer will go to answer_fn(token) later, or -1 with a
+ * message in err.  owner: the connection, for store_drop_waiters(). */
+int store_compact(struct store *s, const void *owner, void *token,
+    const Cetcd__Storage__CompactRequest *req, Cetcd__Storage__CompactResponse *out,
+    char *err, size_t errlen);
+int store_defragment(struct store *s, const void *owner, void *token,
+    Cetcd__Storage__DefragmentResponse *out, char *err, size_t errlen);
+/* Forgets the deferred answers of owner (NULL: all); answer_fn is not
+ * called for them. */
+void store_drop_waiters(struct store *s, const void *owner);
 
 /* store_snap.c: snapshots and db streams.  owner names the connection a
  * stream belongs to; store_drop_streams(owner) discards its streams when it

@@ -40,4 +40,22 @@ void store_remove_stream_leftovers(struct store *s);
 /* After the db file was replaced or reopened: applier and caches. */
 void store_applier_reset(struct store *s);
 
+/* store_read.c: the checkpoint worker of s->db.  Start it right after
+ * db_open() and stop it right before db_close() (db.h: it must not
+ * outlive the writer).  0 or -1. */
+int store_ckpt_start(struct store *s, char *err, size_t errlen);
+void store_ckpt_stop(struct store *s);
+/* A full (TRUNCATE) checkpoint on the writer, once the worker is idle:
+ * the writer's would fail with SQLITE_BUSY beside the worker's. */
+int store_db_checkpoint(struct store *s);
+
+/* store.c: opens s->db at s->dd->db for writing, checkpoints left to the
+ * worker, which it starts; store_db_close() stops it, then closes. */
+int store_db_open(struct store *s, char *err, size_t errlen);
+void store_db_close(struct store *s);
+/* After each commit of the writer outside maintenance (APPLY): asks the
+ * worker for a DB_CKPT_AUTO unless one is outstanding, and schedules the
+ * compaction steps an applied compaction left. */
+void store_after_commit(struct store *s);
+
 #endif

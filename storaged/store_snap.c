@@ -133,7 +133,7 @@ int store_snapshot_save(struct store *s, const Raftpb__Snapshot *snap, char *err
 	/* The Raft WAL before index may go away: the applied state must be
 	 * in the db file itself, not only in SQLite's WAL (synchronous=NORMAL
 	 * does not sync commits). */
-	if (db_checkpoint(s->db, false) != DB_OK) {
+	if (store_db_checkpoint(s) != DB_OK) {
 		snprintf(err, errlen, "snapshot: checkpoint of the db failed: %s", db_errmsg(s->db));
 		goto out;
 	}
@@ -485,8 +485,7 @@ static int install_swap(struct store *s, const char *path, char *err, size_t err
 
 	mvcc_store_close(s->mvcc);
 	s->mvcc = NULL;
-	db_close(s->db);
-	s->db = NULL;
+	store_db_close(s);
 	/* The old db's SQLite WAL must not be replayed onto the new file. */
 	snprintf(side, sizeof(side), "%s-wal", s->dd->db);
 	unlink(side);
@@ -498,7 +497,7 @@ static int install_swap(struct store *s, const char *path, char *err, size_t err
 	}
 	fsync_dir(s->dd->snap);
 reopen:
-	if (db_open(s->dd->db, NULL, &s->db, err, errlen) != DB_OK ||
+	if (store_db_open(s, err, errlen) ||
 	    mvcc_store_open(s->db, &s->mvcc) != MVCC_OK) {
 		/* No store to serve from: only a restart can help. */
 		s->failed = true;
@@ -507,6 +506,8 @@ reopen:
 		return -1;
 	}
 	store_applier_reset(s);
+	/* A defragment or compaction in hand goes on with the new db. */
+	store_after_commit(s);
 	return *err ? -1 : 0;
 }
 

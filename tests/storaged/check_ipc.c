@@ -12,13 +12,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <sqlite3.h>
 
 #include "proto/storage.pb-c.h"
 #include "storaged/datadir.h"
+#include "storaged/db.h"
 #include "storaged/ipc.h"
+#include "storaged/mvcc.h"
 #include "storaged/store.h"
 
 static char dir[64];
@@ -73,12 +77,35 @@ static int connect_client(void)
 	return sv[1];
 }
 
+/* One pass of the server's loop, as event_base_dispatch() makes them: a
+ * plain EVLOOP_NONBLOCK would go on while any callback is active, e.g.
+ * through every maintenance step in a row. */
+static void loop_once(void)
+{
+	event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+}
+
+/* Writes all of p, running the server's loop while the socket is full:
+ * a frame bigger than the socket buffer would block both ends otherwise. */
+static void send_all(int fd, const uint8_t *p, size_t n)
+{
+	for (int i = 0; n > 0 && i < 100000; i++) {
+		ssize_t w = send(fd, p, n, MSG_DONTWAIT);
+		if (w > 0) {
+			p += w;
+			n -= (size_t)w;
+			continue;
+		}
+		loop_once();
+	}
+	ck_assert_msg(n == 0, "cannot send a frame");
+}
+
 static void send_raw(int fd, const void *p, size_t n)
 {
 	uint32_t be = htonl((uint32_t)n);
-	ck_assert_int_eq(write(fd, &be, 4), 4);
-	if (n)
-		ck_assert_int_eq(write(fd, p, n), (ssize_t)n);
+	send_all(fd, (const uint8_t *)&be, 4);
+	send_all(fd, p, n);
 }
 
 static void send_env(int fd, Cetcd__Storage__Envelope *e)
@@ -92,7 +119,7 @@ static void send_env(int fd, Cetcd__Storage__Envelope *e)
 static Cetcd__Storage__Envelope *recv_env(int fd)
 {
 	/* Pipelined answers may arrive in one read: keep what follows. */
-	static uint8_t buf[1 << 20];
+	static uint8_t buf[16 << 20];
 	static size_t have;
 	static int have_fd = -1;
 	if (have_fd != fd)
@@ -110,7 +137,7 @@ static Cetcd__Storage__Envelope *recv_env(int fd)
 				return e;
 			}
 		}
-		event_base_loop(base, EVLOOP_NONBLOCK);
+		loop_once();
 		ssize_t r = recv(fd, buf + have, sizeof(buf) - have, MSG_DONTWAIT);
 		if (r == 0)
 			return NULL;
@@ -960,6 +987,261 @@ START_TEST(snapshots_streams_and_installs)
 }
 END_TEST
 
+/* ---- maintenance off the write path: checkpoints, compaction, defrag ---- */
+
+/* Persists, then applies, n puts of vlen-byte values to keys
+ * "<prefix><i % nkeys>" in one PERSIST and one APPLY; returns the
+ * revision after them. */
+static int64_t put_batch(int fd, const char *prefix, int n, int nkeys, size_t vlen)
+{
+	Raftpb__Entry *ents = calloc((size_t)n, sizeof(*ents));
+	Raftpb__Entry **pp = calloc((size_t)n, sizeof(*pp));
+	char *val = malloc(vlen + 1);
+	ck_assert(ents && pp && val);
+	memset(val, 'v', vlen);
+	for (int i = 0; i < n; i++) {
+		char key[64];
+		Etcdserverpb__PutRequest p = ETCDSERVERPB__PUT_REQUEST__INIT;
+		Etcdserverpb__InternalRaftRequest r = ETCDSERVERPB__INTERNAL_RAFT_REQUEST__INIT;
+		snprintf(key, sizeof(key), "%s%06d", prefix, i % nkeys);
+		p.key = (ProtobufCBinaryData){ strlen(key), (uint8_t *)key };
+		p.value = (ProtobufCBinaryData){ vlen, (uint8_t *)val };
+		r.put = &p;
+		raftpb__entry__init(&ents[i]);
+		ents[i].index = next_index++;
+		ents[i].term = 1;
+		ents[i].has_data = 1;
+		ents[i].data.len = protobuf_c_message_get_packed_size(&r.base);
+		ents[i].data.data = malloc(ents[i].data.len);
+		protobuf_c_message_pack(&r.base, ents[i].data.data);
+		pp[i] = &ents[i];
+	}
+	Cetcd__Storage__PersistRequest pr = CETCD__STORAGE__PERSIST_REQUEST__INIT;
+	Raftpb__HardState hs = RAFTPB__HARD_STATE__INIT;
+	hs.term = 1;
+	hs.commit = ents[n - 1].index;
+	pr.entries = pp;
+	pr.n_entries = (size_t)n;
+	pr.hard_state = &hs;
+	FREE(call(fd, CETCD__STORAGE__MSG_TYPE__MSG_PERSIST_REQUEST, &pr));
+	Cetcd__Storage__ApplyRequest ap = CETCD__STORAGE__APPLY_REQUEST__INIT;
+	ap.entries = pp;
+	ap.n_entries = (size_t)n;
+	Cetcd__Storage__Envelope *a = call(fd, CETCD__STORAGE__MSG_TYPE__MSG_APPLY_REQUEST, &ap);
+	ck_assert_uint_eq(a->apply_response->n_results, (size_t)n);
+	for (int i = 0; i < n; i++)
+		ck_assert_ptr_null(a->apply_response->results[i]->error);
+	int64_t rev = a->apply_response->revision;
+	FREE(a);
+	for (int i = 0; i < n; i++)
+		free(ents[i].data.data);
+	free(ents);
+	free(pp);
+	free(val);
+	return rev;
+}
+
+static int64_t file_size(const char *path)
+{
+	struct stat sb;
+	return stat(path, &sb) == 0 ? (int64_t)sb.st_size : 0;
+}
+
+START_TEST(checkpoints_keep_the_wal_bounded)
+{
+	/* A small limit, so the worker's TRUNCATE takes part too. */
+	stop();
+	opts.wal_limit_bytes = 256 << 10;
+	start();
+	int fd = connect_client();
+	bootstrap(fd);
+	int64_t max_wal = 0;
+	/* 60 batches of 50 x 4 KiB: about 20 MiB through SQLite's WAL. With
+	 * no checkpoint (wal_autocheckpoint is off) the file would hold all
+	 * of it; with SQLite's own autocheckpoint (1000 pages of 16 KiB) it
+	 * would reach 16 MiB. */
+	for (int i = 0; i < 60; i++) {
+		char prefix[16];
+		snprintf(prefix, sizeof(prefix), "w%02d/", i);
+		put_batch(fd, prefix, 50, 50, 4096);
+		int64_t w = db_wal_bytes(dd.db);
+		if (w > max_wal)
+			max_wal = w;
+	}
+	ck_assert_msg(max_wal < (4 << 20), "the -wal file reached %lld bytes", (long long)max_wal);
+	/* ...because the data went on into the db file. */
+	ck_assert_int_gt(file_size(dd.db), 8 << 20);
+	/* SIGTERM's path: the worker stops before the db closes, and the
+	 * store reopens on what it left. */
+	close(fd);
+	stop();
+	start();
+	fd = connect_client();
+	ck_assert_int_eq(range_count(fd, "w", "x"), 3000);
+	close(fd);
+}
+END_TEST
+
+START_TEST(compaction_runs_in_steps_between_batches)
+{
+	int fd = connect_client();
+	bootstrap(fd);
+	/* 6000 revisions of 300 keys: nearly 6000 rows for the compaction
+	 * to delete, 1000 per step. */
+	for (int i = 0; i < 12; i++)
+		put_batch(fd, "c", 500, 300, 10);
+	int64_t rev = mvcc_current_revision(st.mvcc);
+	Etcdserverpb__CompactionRequest cr = ETCDSERVERPB__COMPACTION_REQUEST__INIT;
+	Etcdserverpb__InternalRaftRequest r = ETCDSERVERPB__INTERNAL_RAFT_REQUEST__INIT;
+	cr.revision = rev - 1;
+	r.compaction = &cr;
+	Cetcd__Storage__Envelope *a = commit(fd, &r);
+	ck_assert_ptr_null(result(a)->error);
+	ck_assert_int_eq(result(a)->compaction->header->revision, rev);
+	FREE(a);
+	/* The APPLY only set the compaction point: the deletes are left to
+	 * steps between batches... */
+	ck_assert(mvcc_compact_pending(st.mvcc));
+	/* ...yet reads below it fail at once. */
+	Etcdserverpb__RangeRequest rq = ETCDSERVERPB__RANGE_REQUEST__INIT;
+	Cetcd__Storage__ReadRangeRequest rr = CETCD__STORAGE__READ_RANGE_REQUEST__INIT;
+	rq.key = (ProtobufCBinaryData){ 1, (uint8_t *)"c" };
+	rq.range_end = (ProtobufCBinaryData){ 1, (uint8_t *)"d" };
+	rq.revision = 10;
+	rr.request = &rq;
+	a = call(fd, CETCD__STORAGE__MSG_TYPE__MSG_READ_RANGE_REQUEST, &rr);
+	ck_assert_ptr_nonnull(a->read_range_response->error);
+	ck_assert_str_eq(a->read_range_response->error->message,
+	    "etcdserver: mvcc: required revision has been compacted");
+	FREE(a);
+	/* A batch applies while the compaction is in hand. */
+	a = put_kv(fd, "c-during", "1", 1, 0);
+	ck_assert_ptr_null(result(a)->error);
+	FREE(a);
+	/* COMPACT is answered once the last step ran. */
+	Cetcd__Storage__CompactRequest cq = CETCD__STORAGE__COMPACT_REQUEST__INIT;
+	cq.revision = rev - 1;
+	a = call(fd, CETCD__STORAGE__MSG_TYPE__MSG_COMPACT_REQUEST, &cq);
+	ck_assert_ptr_null(a->compact_response->error);
+	FREE(a);
+	ck_assert(!mvcc_compact_pending(st.mvcc));
+	/* What the compaction kept reads as before. */
+	ck_assert_int_eq(range_count(fd, "c", "d"), 301);
+	rq.revision = rev - 1;
+	a = call(fd, CETCD__STORAGE__MSG_TYPE__MSG_READ_RANGE_REQUEST, &rr);
+	ck_assert_ptr_null(a->read_range_response->error);
+	ck_assert_int_eq(a->read_range_response->response->count, 300);
+	FREE(a);
+	/* A COMPACT with nothing pending is answered at once; a future one
+	 * fails. */
+	a = call(fd, CETCD__STORAGE__MSG_TYPE__MSG_COMPACT_REQUEST, &cq);
+	ck_assert_ptr_null(a->compact_response->error);
+	FREE(a);
+	cq.revision = rev + 100;
+	a = call(fd, CETCD__STORAGE__MSG_TYPE__MSG_COMPACT_REQUEST, &cq);
+	ck_assert_ptr_nonnull(a->compact_response->error);
+	FREE(a);
+	close(fd);
+}
+END_TEST
+
+START_TEST(defragment_runs_in_steps_between_batches)
+{
+	int fd = connect_client(), fd2 = connect_client();
+	bootstrap(fd);
+	/* About 10 MiB of values, then deleted and compacted: some 600 free
+	 * pages of 16 KiB, several steps of DB_DEFRAG_STEP_PAGES. */
+	for (int i = 0; i < 6; i++)
+		put_batch(fd, "d", 100, 600, 16000);
+	Etcdserverpb__DeleteRangeRequest d = ETCDSERVERPB__DELETE_RANGE_REQUEST__INIT;
+	Etcdserverpb__InternalRaftRequest r = ETCDSERVERPB__INTERNAL_RAFT_REQUEST__INIT;
+	d.key = (ProtobufCBinaryData){ 1, (uint8_t *)"d" };
+	d.range_end = (ProtobufCBinaryData){ 1, (uint8_t *)"e" };
+	r.delete_range = &d;
+	Cetcd__Storage__Envelope *a = commit(fd, &r);
+	int64_t rev = a->apply_response->revision;
+	FREE(a);
+	Etcdserverpb__CompactionRequest cr = ETCDSERVERPB__COMPACTION_REQUEST__INIT;
+	Etcdserverpb__InternalRaftRequest r2 = ETCDSERVERPB__INTERNAL_RAFT_REQUEST__INIT;
+	cr.revision = rev;
+	r2.compaction = &cr;
+	FREE(commit(fd, &r2));
+	int64_t file_before = file_size(dd.db);
+
+	/* DEFRAGMENT on one connection (answered when done), while batches
+	 * go on through another. */
+	Cetcd__Storage__DefragmentRequest dr = CETCD__STORAGE__DEFRAGMENT_REQUEST__INIT;
+	Cetcd__Storage__Envelope e = env(CETCD__STORAGE__MSG_TYPE__MSG_DEFRAGMENT_REQUEST, 555);
+	e.defragment_request = &dr;
+	send_env(fd2, &e);
+	a = put_kv(fd, "after", "1", 1, 0);
+	ck_assert_ptr_null(result(a)->error);
+	FREE(a);
+	a = recv_env(fd2);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_int_eq(a->type, CETCD__STORAGE__MSG_TYPE__MSG_DEFRAGMENT_RESPONSE);
+	ck_assert_uint_eq(a->request_id, 555);
+	ck_assert_ptr_null(a->defragment_response->error);
+	int64_t size_before = a->defragment_response->db_size_before;
+	ck_assert_int_lt(a->defragment_response->db_size_after, size_before / 2);
+	FREE(a);
+	/* The file itself shrank: the final checkpoint cut it. */
+	ck_assert_int_ge(file_before, size_before / 2);
+	ck_assert_int_lt(file_size(dd.db), size_before / 2);
+	ck_assert_int_eq(range_count(fd, "after", ""), 1);
+	close(fd);
+	close(fd2);
+}
+END_TEST
+
+START_TEST(defragment_converts_an_old_db)
+{
+	/* A db made before auto_vacuum = INCREMENTAL: one VACUUM first. */
+	stop();
+	unlink(dd.db);
+	sqlite3 *old = NULL;
+	ck_assert_int_eq(sqlite3_open(dd.db, &old), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(old, "PRAGMA journal_mode = WAL; CREATE TABLE legacy(x);",
+	    NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(old);
+	start();
+	ck_assert(!db_defrag_incremental(st.db));
+	int fd = connect_client();
+	bootstrap(fd);
+	put_batch(fd, "o", 100, 100, 16000);
+	Etcdserverpb__DeleteRangeRequest d = ETCDSERVERPB__DELETE_RANGE_REQUEST__INIT;
+	Etcdserverpb__InternalRaftRequest r = ETCDSERVERPB__INTERNAL_RAFT_REQUEST__INIT;
+	d.key = (ProtobufCBinaryData){ 1, (uint8_t *)"o" };
+	d.range_end = (ProtobufCBinaryData){ 1, (uint8_t *)"p" };
+	r.delete_range = &d;
+	Cetcd__Storage__Envelope *a = commit(fd, &r);
+	int64_t rev = a->apply_response->revision;
+	FREE(a);
+	Etcdserverpb__CompactionRequest cr = ETCDSERVERPB__COMPACTION_REQUEST__INIT;
+	Etcdserverpb__InternalRaftRequest r2 = ETCDSERVERPB__INTERNAL_RAFT_REQUEST__INIT;
+	cr.revision = rev;
+	r2.compaction = &cr;
+	FREE(commit(fd, &r2));
+	Cetcd__Storage__CompactRequest cq = CETCD__STORAGE__COMPACT_REQUEST__INIT;
+	cq.revision = rev;
+	FREE(call(fd, CETCD__STORAGE__MSG_TYPE__MSG_COMPACT_REQUEST, &cq));
+	Cetcd__Storage__DefragmentRequest dr = CETCD__STORAGE__DEFRAGMENT_REQUEST__INIT;
+	a = call(fd, CETCD__STORAGE__MSG_TYPE__MSG_DEFRAGMENT_REQUEST, &dr);
+	ck_assert_ptr_null(a->defragment_response->error);
+	ck_assert_int_lt(a->defragment_response->db_size_after, a->defragment_response->db_size_before / 2);
+	FREE(a);
+	/* Converted: the next defragment goes in steps. */
+	ck_assert(db_defrag_incremental(st.db));
+	a = call(fd, CETCD__STORAGE__MSG_TYPE__MSG_DEFRAGMENT_REQUEST, &dr);
+	ck_assert_ptr_null(a->defragment_response->error);
+	FREE(a);
+	a = put_kv(fd, "o-after", "1", 1, 0);
+	ck_assert_ptr_null(result(a)->error);
+	FREE(a);
+	close(fd);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("ipc");
@@ -972,6 +1254,10 @@ int main(void)
 	tcase_add_test(tc, quota_alarm_and_defragment);
 	tcase_add_test(tc, membership_changes);
 	tcase_add_test(tc, snapshots_streams_and_installs);
+	tcase_add_test(tc, checkpoints_keep_the_wal_bounded);
+	tcase_add_test(tc, compaction_runs_in_steps_between_batches);
+	tcase_add_test(tc, defragment_runs_in_steps_between_batches);
+	tcase_add_test(tc, defragment_converts_an_old_db);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
