@@ -138,6 +138,11 @@ static void h_members(struct net_http_req *req, void *arg)
 	buf_free(&b);
 }
 
+int endpoints_register_health(struct net_server *ns, struct server *srv)
+{
+	return net_http_route(ns, NULL, "/health", 0, h_health, srv) ? -1 : 0;
+}
+
 int endpoints_register(struct net_server *ns, struct server *srv)
 {
 	if (net_http_route(ns, NULL, "/version", 0, h_version, srv) ||

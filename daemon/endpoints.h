@@ -9,5 +9,7 @@ struct net_server;
 struct server;
 
 int endpoints_register(struct net_server *ns, struct server *srv);
+/* Only GET /health (etcd's metrics listener serves it beside /metrics). */
+int endpoints_register_health(struct net_server *ns, struct server *srv);
 
 #endif

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "daemon/endpoints.h"
 #include "daemon/metrics.h"
 #include "daemon/net/grpc.h"
 #include "daemon/net/http.h"
@@ -626,64 +627,11 @@ int metrics_register(struct net_server *ns, struct server *srv)
 	return net_http_route(ns, NULL, "/metrics", 0, h_metrics, srv) ? -1 : 0;
 }
 
-/* /health on the metrics listener: the same check as the client port's
- * (daemon/endpoints.c, etcd's etcdhttp.checkHealth): a leader, then a
- * linearizable read barrier that completes in time. */
-struct health_call {
-	struct net_http_req *req;
-	bool gone;
-};
-
-static void health_cancel(struct net_http_req *req, void *user)
-{
-	struct health_call *hc = user;
-
-	hc->gone = true;
-}
-
-static void health_answer(struct net_http_req *req, bool ok)
-{
-	static const char yes[] = "{\"health\":\"true\"}", no[] = "{\"health\":\"false\"}";
-
-	net_http_respond(req, ok ? 200 : 503, "text/plain; charset=utf-8",
-	    ok ? yes : no, ok ? sizeof(yes) - 1 : sizeof(no) - 1);
-}
-
-static void health_read_done(void *arg, enum cetcd_err err)
-{
-	struct health_call *hc = arg;
-
-	if (!hc->gone)
-		health_answer(hc->req, err == CETCD_OK);
-	free(hc);
-}
-
-static void h_health(struct net_http_req *req, void *arg)
-{
-	struct server *srv = arg;
-	static const struct net_http_callbacks cbs = { .on_cancel = health_cancel };
-	struct server_status st;
-	struct health_call *hc;
-
-	if (strcmp(net_http_req_method(req), "GET") != 0 &&
-	    strcmp(net_http_req_method(req), "HEAD") != 0) {
-		net_http_add_header(req, "Allow", "GET, HEAD");
-		net_http_respond(req, 405, "text/plain; charset=utf-8", "Method Not Allowed", 18);
-		return;
-	}
-	server_status(srv, &st);
-	if (!st.ready || !st.leader || !(hc = calloc(1, sizeof(*hc)))) {
-		health_answer(req, false);
-		return;
-	}
-	hc->req = req;
-	net_http_req_set_callbacks(req, &cbs, hc);
-	server_read_barrier(srv, health_read_done, hc);
-}
-
+/* The metrics listener's /health is etcd's, the same handler as on the
+ * client listener. */
 int metrics_register_health(struct net_server *ns, struct server *srv)
 {
-	return net_http_route(ns, NULL, "/health", 0, h_health, srv) ? -1 : 0;
+	return endpoints_register_health(ns, srv);
 }
 
 struct net_server *metrics_listen(struct event_base *base, const struct net_config *nc,
