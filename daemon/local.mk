@@ -11,6 +11,7 @@ daemon_libdaemon_a_SOURCES = \
 	daemon/service.c daemon/service.h \
 	daemon/kv.c daemon/kv.h \
 	daemon/maint.c daemon/maint.h \
+	daemon/snapshot_rpc.c daemon/snapshot_rpc.h \
 	daemon/endpoints.c daemon/endpoints.h \
 	daemon/metrics.c daemon/metrics.h \
 	daemon/autocompact.c daemon/autocompact.h \

@@ -183,7 +183,7 @@ static void on_sigchld(evutil_socket_t sig, short what, void *arg)
 static int start_storaged(struct cetcd *c)
 {
 	struct cetcd_config *cfg = &c->cfg;
-	char max_wals[32], max_snaps[32];
+	char max_wals[32], max_snaps[32], quota[32];
 
 	if (storaged_proc_locate(&c->storaged, cfg->storaged_path) != 0) {
 		fprintf(stderr, "cetcd: cannot find the cetcd-storaged program (tried %s); "
@@ -197,6 +197,8 @@ static int start_storaged(struct cetcd *c)
 	}
 	snprintf(max_wals, sizeof(max_wals), "%llu", (unsigned long long)cfg->max_wals);
 	snprintf(max_snaps, sizeof(max_snaps), "%llu", (unsigned long long)cfg->max_snapshots);
+	/* storaged applies the writes, so it is the one to enforce the quota. */
+	snprintf(quota, sizeof(quota), "%lld", (long long)cfg->quota_backend_bytes);
 	char *argv[] = {
 		c->storaged.path,
 		"--data-dir", (char *)cfg->data_dir,
@@ -204,6 +206,7 @@ static int start_storaged(struct cetcd *c)
 		"--socket", c->storaged.socket,
 		"--max-wals", max_wals,
 		"--max-snapshots", max_snaps,
+		"--quota-backend-bytes", quota,
 		"--log-level", (char *)cfg->log_level,
 		NULL,
 	};

@@ -21,6 +21,7 @@
 #include "daemon/net/grpc.h"
 #include "daemon/net/http.h"
 #include "daemon/service.h"
+#include "daemon/snapshot_rpc.h"
 
 /* A JSON answer is at most this large (a 1,000-key range of 1.5 MiB values
  * would not fit; etcd's gateway has no cap, but ours must have one). */
@@ -221,6 +222,18 @@ void svc_free_all(void)
 	}
 }
 
+/* grpc-gateway answers 404 for any path under /v3/ (or /v3beta/) it has no
+ * pattern for, with its own body rather than net/http's.  Each table
+ * registers them again: the first of equal prefixes wins, and they are the
+ * same route. */
+static int svc_register_prefixes(struct net_server *ns)
+{
+	if (net_http_route(ns, NULL, "/v3/", NET_HTTP_PREFIX, gwroute_not_found, NULL) != 0 ||
+	    net_http_route(ns, NULL, "/v3beta/", NET_HTTP_PREFIX, gwroute_not_found, NULL) != 0)
+		return -1;
+	return 0;
+}
+
 int svc_register(struct net_server *ns, struct server *srv, const struct svc_method *m, size_t n)
 {
 	struct svc_bindings *set = calloc(1, sizeof(*set) + n * sizeof(set->b[0]));
@@ -229,8 +242,17 @@ int svc_register(struct net_server *ns, struct server *srv, const struct svc_met
 		return -1;
 	set->next = all_bindings;
 	all_bindings = set;
+	if (svc_register_prefixes(ns) != 0)
+		return -1;
 	for (size_t i = 0; i < n; i++) {
 		struct svc_binding *b = &set->b[i];
+		/* A method without a unary handler is Maintenance.Snapshot,
+		 * the one server stream of the table: snapshot_rpc serves it. */
+		if (!m[i].handler) {
+			if (snapshot_rpc_register(ns, srv, m[i].grpc_path, m[i].gateway_path) != 0)
+				return -1;
+			continue;
+		}
 		b->m = &m[i];
 		b->srv = srv;
 		b->metric = metrics_grpc_method(m[i].grpc_path);
@@ -239,12 +261,15 @@ int svc_register(struct net_server *ns, struct server *srv, const struct svc_met
 			return -1;
 		if (m[i].gateway_path) {
 			char beta[128];
-			if (net_http_route(ns, "POST", m[i].gateway_path, 0, http_start, b) != 0)
+			/* Any method reaches http_start, whose
+			 * gwroute_check_method() gives etcd's 405 to all
+			 * but POST. */
+			if (net_http_route(ns, NULL, m[i].gateway_path, 0, http_start, b) != 0)
 				return -1;
 			/* etcd 3.4 serves /v3beta/... beside /v3/... */
 			if (strncmp(m[i].gateway_path, "/v3/", 4) == 0) {
 				snprintf(beta, sizeof(beta), "/v3beta/%s", m[i].gateway_path + 4);
-				if (net_http_route(ns, "POST", beta, 0, http_start, b) != 0)
+				if (net_http_route(ns, NULL, beta, 0, http_start, b) != 0)
 					return -1;
 			}
 		}

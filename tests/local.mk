@@ -26,6 +26,7 @@ TESTS += \
 	tests/e2e/gateway_vs_etcd.sh \
 	tests/e2e/start_stop.sh \
 	tests/e2e/kv_vs_etcd.sh \
+	tests/e2e/maint_vs_etcd.sh \
 	tests/e2e/crash_survival.sh \
 	tests/e2e/bad_input.sh \
 	tests/e2e/restart_big_log.sh \
@@ -40,6 +41,7 @@ EXTRA_DIST += \
 	tests/e2e/flags_run.sh \
 	tests/e2e/start_stop.sh \
 	tests/e2e/kv_vs_etcd.sh \
+	tests/e2e/maint_vs_etcd.sh \
 	tests/e2e/crash_survival.sh \
 	tests/e2e/bad_input.sh \
 	tests/e2e/restart_big_log.sh \
