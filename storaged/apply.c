@@ -731,6 +731,8 @@ int apply_request(struct applier *a, const Etcdserverpb__InternalRaftRequest *re
 		return apply_lease_checkpoint(a, req->lease_checkpoint, res);
 	if (req->alarm)
 		return apply_alarm(a, req->alarm, res);
+	if (apply_auth_is_request(req))
+		return apply_auth(a, req, res);
 	/* Anything else (v2 requests, entries with no request) is applied as
 	 * nothing, as etcd 3.4 does for the requests it keeps in its v2 store. */
 	res->response_case = CETCD__STORAGE__ENTRY_RESULT__RESPONSE_EMPTY;

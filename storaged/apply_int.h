@@ -1,6 +1,6 @@
 /*
  * apply_int.h - helpers shared by the applier's files (apply.c,
- * apply_cluster.c); not for use outside storaged/apply*.c.
+ * apply_cluster.c, apply_auth.c); not for use outside storaged/apply*.c.
  */
 #ifndef CETCD_STORAGED_APPLY_INT_H
 #define CETCD_STORAGED_APPLY_INT_H
@@ -45,6 +45,15 @@ int apply_lease_revoke(struct applier *a, const Etcdserverpb__LeaseRevokeRequest
 int apply_lease_checkpoint(struct applier *a, const Etcdserverpb__LeaseCheckpointRequest *r,
     Cetcd__Storage__EntryResult *res);
 int apply_alarm(struct applier *a, const Etcdserverpb__AlarmRequest *r,
+    Cetcd__Storage__EntryResult *res);
+
+/* apply_auth.c */
+/* req is one of etcd's auth requests (AuthEnable ... RoleRevokePermission,
+ * Authenticate). */
+int apply_auth_is_request(const Etcdserverpb__InternalRaftRequest *req);
+/* Applies it as etcd 3.4's auth store, after the admin check of its auth
+ * applier; 0, or -1 when the batch must roll back. */
+int apply_auth(struct applier *a, const Etcdserverpb__InternalRaftRequest *req,
     Cetcd__Storage__EntryResult *res);
 
 #endif

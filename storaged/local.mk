@@ -5,26 +5,29 @@ noinst_LIBRARIES += storaged/libstoraged.a
 storaged_libstoraged_a_SOURCES = \
 	storaged/datadir.c storaged/datadir.h \
 	storaged/apply.c storaged/apply.h storaged/apply_int.h \
-	storaged/apply_cluster.c \
+	storaged/apply_cluster.c storaged/apply_auth.c \
 	storaged/store.c storaged/store.h storaged/store_int.h \
 	storaged/store_read.c storaged/store_snap.c \
 	storaged/ipc.c storaged/ipc.h
 storaged_libstoraged_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(SQLITE3_CFLAGS) $(PROTOBUF_C_CFLAGS) \
-	$(JANSSON_CFLAGS)
+	$(JANSSON_CFLAGS) $(LIBCRYPT_CFLAGS)
 
 # What links storaged/libstoraged.a links these after it.
 STORAGED_LIBS = storaged/libstoraged.a proto/libproto.a common/libcommon.a \
-	$(PROTOBUF_C_LIBS) $(SQLITE3_LIBS) $(JANSSON_LIBS) $(LIBEVENT_LIBS) $(PTHREAD_LIBS)
+	$(PROTOBUF_C_LIBS) $(SQLITE3_LIBS) $(JANSSON_LIBS) $(LIBCRYPT_LIBS) $(LIBEVENT_LIBS) $(PTHREAD_LIBS)
 
 if HAVE_CHECK
-check_PROGRAMS += tests/storaged/check_apply tests/storaged/check_ipc \
+check_PROGRAMS += tests/storaged/check_apply tests/storaged/check_apply_auth tests/storaged/check_ipc \
 	tests/storaged/check_crash tests/storaged/check_daemon
-TESTS += tests/storaged/check_apply tests/storaged/check_ipc \
+TESTS += tests/storaged/check_apply tests/storaged/check_apply_auth tests/storaged/check_ipc \
 	tests/storaged/check_crash tests/storaged/check_daemon
 endif
 tests_storaged_check_apply_SOURCES = tests/storaged/check_apply.c
 tests_storaged_check_apply_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(PROTOBUF_C_CFLAGS)
 tests_storaged_check_apply_LDADD = $(STORAGED_LIBS) $(CHECK_LIBS)
+tests_storaged_check_apply_auth_SOURCES = tests/storaged/check_apply_auth.c
+tests_storaged_check_apply_auth_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(PROTOBUF_C_CFLAGS)
+tests_storaged_check_apply_auth_LDADD = $(STORAGED_LIBS) $(CHECK_LIBS)
 tests_storaged_check_ipc_SOURCES = tests/storaged/check_ipc.c
 tests_storaged_check_ipc_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(PROTOBUF_C_CFLAGS) $(LIBEVENT_CFLAGS)
 tests_storaged_check_ipc_LDADD = $(STORAGED_LIBS) $(CHECK_LIBS)

@@ -27,7 +27,9 @@ for pair in \
 	"libprotobuf-c:libprotobuf-c-dev" \
 	"sqlite3:libsqlite3-dev" \
 	"openssl:libssl-dev" \
-	"jansson:libjansson-dev"; do
+	"jansson:libjansson-dev" \
+	"yaml-0.1:libyaml-dev" \
+	"libxcrypt:libcrypt-dev"; do
 	mod=${pair%%:*}; pkg=${pair#*:}
 	pc="$T/pc-no-$mod"
 	cp -a "$all" "$pc"

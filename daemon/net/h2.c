@@ -596,6 +596,12 @@ static nghttp2_option *h2_options(void)
 		/* Header blocks are bounded by our on_header callback; cap what
 		 * HPACK may make us keep, too. */
 		nghttp2_option_set_max_deflate_dynamic_table_size(opt, 4096);
+		/* grpc-go (etcdctl --endpoints=http://h:p) sends ":authority:
+		 * http://h:p", which nghttp2's HTTP checks refuse with a stream
+		 * reset while Go's server accepts it.  Without those checks the
+		 * pseudo-headers are still verified where they are used
+		 * (net_http_req_ready, grpc_stream_open). */
+		nghttp2_option_set_no_http_messaging(opt, 1);
 	}
 	return opt;
 }
