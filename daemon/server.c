@@ -96,6 +96,7 @@ struct server {
 	uint64_t load_last;		/* loading: the log's last index */
 	bool has_snapshot;		/* loading: the configuration comes with it */
 	bool expire_now;		/* a waiter was failed early (deadline 0) */
+	bool stopping;			/* server_free: failures are expected */
 };
 
 static uint64_t now_ms(void)
@@ -895,7 +896,7 @@ static void on_initial_state(void *arg, Cetcd__Storage__Envelope *ans, const cha
 
 static void server_reset(struct server *s, const char *why)
 {
-	if (s->phase == PHASE_RUNNING || s->phase == PHASE_LOADING)
+	if ((s->phase == PHASE_RUNNING || s->phase == PHASE_LOADING) && !s->stopping)
 		fprintf(stderr, "cetcd: storage unavailable (%s); waiting for it\n", why);
 	if (s->node) {
 		if (s->persisting || s->rd.n_entries || s->rd.n_committed_entries)
@@ -959,6 +960,7 @@ void server_free(struct server *s)
 {
 	if (!s)
 		return;
+	s->stopping = true;
 	server_reset(s, "shutting down");
 	storage_client_free(s->wsc);
 	storage_client_free(s->rsc);
