@@ -9,20 +9,16 @@
  */
 #include "daemon/net/grpc_wire.h"
 
+#include "common/errors.h"
+
 #include <stdio.h>
 #include <string.h>
 
+/* The codes are gRPC's, the same as common/errors.h's enum grpc_code: one
+ * table of names serves both. */
 const char *grpc_status_name(int code)
 {
-	static const char *const names[] = {
-		"OK", "Canceled", "Unknown", "InvalidArgument", "DeadlineExceeded",
-		"NotFound", "AlreadyExists", "PermissionDenied", "ResourceExhausted",
-		"FailedPrecondition", "Aborted", "OutOfRange", "Unimplemented",
-		"Internal", "Unavailable", "DataLoss", "Unauthenticated",
-	};
-	if (code < 0 || (size_t)code >= sizeof(names) / sizeof(names[0]))
-		return "Unknown";
-	return names[code];
+	return code < 0 ? "Unknown" : grpc_code_name((enum grpc_code)code);
 }
 
 void grpc_wire_parser_init(struct grpc_wire_parser *p, size_t max_msg)
