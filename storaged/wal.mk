@@ -8,6 +8,9 @@ storaged_libstoraged_a_SOURCES += \
 	storaged/wal_pb.c storaged/wal_pb.h \
 	storaged/snap.c storaged/snap.h
 
+# Disk fault injection shared by the WAL and snap tests.
+FAULT_IO_SOURCES = tests/storaged/fault_io.c tests/storaged/fault_io.h
+
 WAL_CHECKS = \
 	tests/storaged/check_wal \
 	tests/storaged/check_snap
@@ -18,11 +21,11 @@ endif
 
 WAL_TEST_LDADD = storaged/libstoraged.a common/libcommon.a $(PTHREAD_LIBS)
 
-tests_storaged_check_wal_SOURCES = tests/storaged/check_wal.c
+tests_storaged_check_wal_SOURCES = tests/storaged/check_wal.c $(FAULT_IO_SOURCES)
 tests_storaged_check_wal_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_storaged_check_wal_LDADD = $(WAL_TEST_LDADD) $(CHECK_LIBS)
 
-tests_storaged_check_snap_SOURCES = tests/storaged/check_snap.c
+tests_storaged_check_snap_SOURCES = tests/storaged/check_snap.c $(FAULT_IO_SOURCES)
 tests_storaged_check_snap_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_storaged_check_snap_LDADD = $(WAL_TEST_LDADD) $(CHECK_LIBS)
 

@@ -21,6 +21,7 @@
 
 #include "common/crc32c.h"
 #include "storaged/snap.h"
+#include "tests/storaged/fault_io.h"
 #include "storaged/wal_pb.h"
 
 /* snprintf into an array, failing the test on truncation (and using the
@@ -288,59 +289,6 @@ END_TEST
 
 /* ---- disk faults ---- */
 
-static int fault_at, fault_calls;
-
-static int fault_now(void)
-{
-	if (fault_at && ++fault_calls == fault_at) {
-		errno = EIO;
-		return 1;
-	}
-	return 0;
-}
-
-static ssize_t f_pwrite(int fd, const void *b, size_t n, off_t off)
-{
-	if (fault_now()) {
-		if (n > 1 && pwrite(fd, b, n / 2, off) < 0)
-			return -1;
-		errno = EIO;
-		return -1;
-	}
-	return pwrite(fd, b, n, off);
-}
-
-static int f_sync(int fd)
-{
-	(void)fd;
-	return fault_now() ? -1 : 0;
-}
-
-static int f_ftruncate(int fd, off_t n)
-{
-	return fault_now() ? -1 : ftruncate(fd, n);
-}
-
-static int f_fallocate(int fd, int mode, off_t off, off_t len)
-{
-	return fault_now() ? -1 : fallocate(fd, mode, off, len);
-}
-
-static int f_renameat(int a, const char *b, int c, const char *d)
-{
-	return fault_now() ? -1 : renameat(a, b, c, d);
-}
-
-static int f_unlinkat(int a, const char *b, int c)
-{
-	return fault_now() ? -1 : unlinkat(a, b, c);
-}
-
-static const struct wal_io fault_io = {
-	.pwrite = f_pwrite, .fdatasync = f_sync, .fsync = f_sync,
-	.ftruncate = f_ftruncate, .fallocate = f_fallocate,
-	.renameat = f_renameat, .unlinkat = f_unlinkat,
-};
 
 /* Fail each call of a save in turn: the error is returned, no .tmp is
  * left, and the newest loadable snapshot is the new one only if the save
@@ -353,20 +301,19 @@ START_TEST(save_faults)
 	struct snap *s;
 	int at, rc, clean_calls;
 
-
 	snap_options_init(&o);
 	o.io = &fault_io;
 	ck_assert_int_eq(snap_open(snapdir, &o, &s, &err), SNAP_OK);
 	save(s, 1, 10);
-	fault_at = 0;
-	fault_calls = 0;
+	fault_reset();
+	fault.partial = 1;	/* a failing pwrite leaves half a file behind */
 	{
 		/* Count the calls of one clean save (pwrite, fsync, rename,
 		 * dir fsync; nothing to purge yet). */
-		fault_at = 1 << 30;
+		fault.at = 1 << 30;
 		save(s, 1, 11);
-		clean_calls = fault_calls;
-		fault_at = 0;
+		clean_calls = fault.calls;
+		fault.at = 0;
 	}
 	ck_assert_int_eq(clean_calls, 4);	/* pwrite, fsync, rename, dir fsync */
 	for (at = 1; at <= clean_calls; at++) {
@@ -374,10 +321,10 @@ START_TEST(save_faults)
 		uint64_t index = 100 + (uint64_t)at;
 
 		payload(data, sizeof(data), index);
-		fault_calls = 0;
-		fault_at = at;
+		fault.calls = 0;
+		fault.at = at;
 		rc = snap_save(s, 1, index, data, sizeof(data), &err);
-		fault_at = 0;
+		fault.at = 0;
 		ck_assert_int_eq(rc, SNAP_EIO);
 		ck_assert_ptr_nonnull(strstr(err.msg, snapdir));
 		ck_assert_int_eq(count_suffix(".tmp"), 0);

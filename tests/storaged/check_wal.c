@@ -26,6 +26,7 @@
 
 #include "common/crc32c.h"
 #include "storaged/wal.h"
+#include "tests/storaged/fault_io.h"
 #include "storaged/wal_pb.h"
 
 #define SEG_SMALL 8192
@@ -1007,73 +1008,6 @@ END_TEST
 
 /* ---- disk faults ---- */
 
-static int fault_at;		/* fail the Nth counted call (1-based); 0 never */
-static int fault_calls;
-static int fault_hit;
-static int fault_partial;	/* pwrite: write half before failing */
-static int fault_errno = EIO;
-
-static int fault_now(void)
-{
-	fault_calls++;
-	if (fault_at && fault_calls == fault_at) {
-		fault_hit = 1;
-		errno = fault_errno;
-		return 1;
-	}
-	return 0;
-}
-
-static ssize_t f_pwrite(int fd, const void *b, size_t n, off_t off)
-{
-	if (fault_now()) {
-		if (fault_partial && n > 1) {
-			if (pwrite(fd, b, n / 2, off) < 0)
-				return -1;
-			errno = fault_errno;
-		}
-		return -1;
-	}
-	return pwrite(fd, b, n, off);
-}
-
-static int f_fdatasync(int fd)
-{
-	(void)fd;
-	return fault_now() ? -1 : 0;	/* durability is not what is tested */
-}
-
-static int f_fsync(int fd)
-{
-	(void)fd;
-	return fault_now() ? -1 : 0;
-}
-
-static int f_ftruncate(int fd, off_t n)
-{
-	return fault_now() ? -1 : ftruncate(fd, n);
-}
-
-static int f_fallocate(int fd, int mode, off_t off, off_t len)
-{
-	return fault_now() ? -1 : fallocate(fd, mode, off, len);
-}
-
-static int f_renameat(int a, const char *b, int c, const char *d)
-{
-	return fault_now() ? -1 : renameat(a, b, c, d);
-}
-
-static int f_unlinkat(int a, const char *b, int c)
-{
-	return fault_now() ? -1 : unlinkat(a, b, c);
-}
-
-static const struct wal_io fault_io = {
-	.pwrite = f_pwrite, .fdatasync = f_fdatasync, .fsync = f_fsync,
-	.ftruncate = f_ftruncate, .fallocate = f_fallocate,
-	.renameat = f_renameat, .unlinkat = f_unlinkat,
-};
 
 /* One scripted run: create, 40 batches of 1-4 entries with syncs (small
  * segments: several cuts), snapshot + release, close.  Returns the last
@@ -1183,28 +1117,28 @@ START_TEST(disk_faults)
 	int total, at, partial;
 
 	/* Count the calls of a clean run. */
-	fault_at = 0;
-	fault_calls = 0;
+	fault.at = 0;
+	fault.calls = 0;
 	fault_run(&acked, &lo, &hi, &snap);
 	ck_assert_uint_eq(acked, 100);
-	total = fault_calls;
+	total = fault.calls;
 	ck_assert_int_gt(total, 50);
 	teardown();
 	for (partial = 0; partial < 2; partial++) {
 		for (at = 1; at <= total; at++) {
 			setup();
-			fault_at = at;
-			fault_calls = 0;
-			fault_hit = 0;
-			fault_partial = partial;
+			fault.at = at;
+			fault.calls = 0;
+			fault.hit = 0;
+			fault.partial = partial;
 			fault_run(&acked, &lo, &hi, &snap);
-			fault_at = 0;
+			fault.at = 0;
 			fault_check(acked, lo, hi, snap, at);
 			teardown();
 		}
 	}
 	setup();
-	fault_partial = 0;
+	fault.partial = 0;
 }
 END_TEST
 
@@ -1223,12 +1157,12 @@ START_TEST(fault_enospc_after_reopen)
 	ck_assert_int_eq(wal_close(w, &err), WAL_OK);
 	o.io = &fault_io;
 	o.no_sync = false;
-	fault_calls = 0;
-	fault_at = 0;
+	fault.calls = 0;
+	fault.at = 0;
 	ck_assert_int_eq(wal_open(waldir, 0, 0, &o, &w, &c, &err), WAL_OK);
 	wal_contents_free(&c);
-	fault_at = fault_calls + 1;	/* the next call: the batch's pwrite */
-	fault_errno = ENOSPC;
+	fault.at = fault.calls + 1;	/* the next call: the batch's pwrite */
+	fault.err = ENOSPC;
 	ent_make(&e, 11, 1);
 	we = ent_wal(&e);
 	ck_assert_int_eq(wal_save(w, &we, 1, NULL, 0, &err), WAL_OK);
@@ -1236,8 +1170,8 @@ START_TEST(fault_enospc_after_reopen)
 	ck_assert_int_eq(err.sys_errno, ENOSPC);
 	ck_assert_ptr_nonnull(strstr(err.msg, "No space"));
 	ck_assert_int_eq(wal_sync(w, &err), WAL_EFAILED);
-	fault_errno = EIO;
-	fault_at = 0;
+	fault.err = EIO;
+	fault.at = 0;
 	ck_assert_int_eq(wal_close(w, &err), WAL_OK);
 	o.io = NULL;
 	ck_assert_int_eq(wal_open(waldir, 0, 0, &o, &w, &c, &err), WAL_OK);
