@@ -58,7 +58,7 @@ bool svc_cancelled(const struct svc_ctx *ctx)
 
 /* grpc-gateway v1's error body: {"error": msg, "message": msg, "code": n},
  * with the HTTP status of the gRPC code. */
-static void http_error(struct net_http_req *req, enum grpc_code code, const char *msg)
+void svc_http_error(struct net_http_req *req, enum grpc_code code, const char *msg)
 {
 	struct buf b;
 	size_t n = strlen(msg);
@@ -99,7 +99,7 @@ void svc_reply(struct svc_ctx *ctx, const ProtobufCMessage *resp)
 			if (pbjson_encode(resp, &b) == 0)
 				net_http_respond(ctx->t.req, 200, "application/json", buf_data(&b), buf_len(&b));
 			else
-				http_error(ctx->t.req, GRPC_RESOURCE_EXHAUSTED, cetcd_err_message(CETCD_E_NO_MEMORY));
+				svc_http_error(ctx->t.req, GRPC_RESOURCE_EXHAUSTED, cetcd_err_message(CETCD_E_NO_MEMORY));
 			buf_free(&b);
 		}
 	}
@@ -113,7 +113,7 @@ void svc_fail_status(struct svc_ctx *ctx, enum grpc_code code, const char *msg)
 		if (ctx->kind == SVC_GRPC)
 			net_grpc_call_finish(ctx->t.call, (enum grpc_status)code, msg);
 		else
-			http_error(ctx->t.req, code, msg);
+			svc_http_error(ctx->t.req, code, msg);
 	}
 	free(ctx);
 }
@@ -185,13 +185,13 @@ static void http_start(struct net_http_req *hreq, void *arg)
 		return;
 	req = pbjson_decode(b->m->request, (const char *)body, len, err, sizeof(err));
 	if (!req) {
-		http_error(hreq, GRPC_INVALID_ARGUMENT, err);
+		svc_http_error(hreq, GRPC_INVALID_ARGUMENT, err);
 		return;
 	}
 	struct svc_ctx *ctx = calloc(1, sizeof(*ctx));
 	if (!ctx) {
 		protobuf_c_message_free_unpacked(req, NULL);
-		http_error(hreq, GRPC_RESOURCE_EXHAUSTED, cetcd_err_message(CETCD_E_NO_MEMORY));
+		svc_http_error(hreq, GRPC_RESOURCE_EXHAUSTED, cetcd_err_message(CETCD_E_NO_MEMORY));
 		return;
 	}
 	ctx->kind = SVC_HTTP;

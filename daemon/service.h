@@ -35,6 +35,11 @@ struct svc_method {
  * added for gateway paths, as etcd 3.4 serves both. */
 int svc_register(struct net_server *ns, struct server *srv, const struct svc_method *m, size_t n);
 
+struct net_http_req;
+/* Answers an HTTP request with grpc-gateway v1's error body
+ * {"error": msg, "message": msg, "code": n} and the code's HTTP status. */
+void svc_http_error(struct net_http_req *req, enum grpc_code code, const char *msg);
+
 /* Frees what svc_register() allocated, after the net server is freed. */
 void svc_free_all(void);
 

@@ -36,6 +36,7 @@
 #include "common/errors.h"
 #include "daemon/gateway/gwroute.h"
 #include "daemon/gateway/pbjson.h"
+#include "daemon/service.h"
 #include "daemon/metrics.h"
 #include "daemon/net/grpc.h"
 #include "daemon/net/http.h"
@@ -378,23 +379,6 @@ static void http_on_cancel(struct net_http_req *req, void *user)
 	stream_release(st);
 }
 
-/* grpc-gateway's error body for a call that fails before it streams
- * (runtime.HTTPError). */
-static void http_error(struct net_http_req *req, enum grpc_code code, const char *msg)
-{
-	struct buf b;
-	size_t n = strlen(msg);
-
-	buf_init(&b, 12 * n + 64);
-	buf_append_str(&b, "{\"error\":");
-	pbjson_put_string(&b, (const unsigned char *)msg, n);
-	buf_append_str(&b, ",\"message\":");
-	pbjson_put_string(&b, (const unsigned char *)msg, n);
-	buf_appendf(&b, ",\"code\":%d}", (int)code);
-	net_http_respond(req, grpc_code_http_status(code), "application/json", buf_data(&b), buf_len(&b));
-	buf_free(&b);
-}
-
 static void http_start(struct net_http_req *hreq, void *arg)
 {
 	static const struct net_http_callbacks cbs = {
@@ -413,14 +397,14 @@ static void http_start(struct net_http_req *hreq, void *arg)
 	req = pbjson_decode(&etcdserverpb__snapshot_request__descriptor, (const char *)body, len,
 	    err, sizeof(err));
 	if (!req) {
-		http_error(hreq, GRPC_INVALID_ARGUMENT, err);
+		svc_http_error(hreq, GRPC_INVALID_ARGUMENT, err);
 		return;
 	}
 	protobuf_c_message_free_unpacked(req, NULL);
 	metrics_grpc_started(b->metric);
 	if (!(st = stream_new(b))) {
 		metrics_grpc_handled(b->metric, GRPC_RESOURCE_EXHAUSTED);
-		http_error(hreq, GRPC_RESOURCE_EXHAUSTED, cetcd_err_message(CETCD_E_NO_MEMORY));
+		svc_http_error(hreq, GRPC_RESOURCE_EXHAUSTED, cetcd_err_message(CETCD_E_NO_MEMORY));
 		return;
 	}
 	st->http = true;
